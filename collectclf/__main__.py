@@ -1,0 +1,7 @@
+"""``python -m collectclf``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,416 @@
+"""Batch scoring: stream messages, score them in parallel chunks, write one row per input message.
+
+Guarantees: output rows are in input order, one per message read; a message that cannot be
+scored gets ``error`` set and the run goes on; identical texts are scored once per chunk (and
+remembered across chunks in a bounded cache); progress is journaled to ``OUTPUT.partial.jsonl``
+(line-based, so a crash leaves at most one torn line, dropped on ``--resume``) and the final
+file appears atomically by rename.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from .exports import Message, messages_from_frame, read_messages
+from .features import as_text
+
+__all__ = ["MAX_CHARS", "ScoreOptions", "Summary", "score_file", "score_frame", "score_messages"]
+
+log = logging.getLogger(__name__)
+
+#: Longer messages are truncated to this many characters for scoring (flagged ``truncated``).
+MAX_CHARS = 5000
+_CACHE_SIZE = 100_000
+_OUTPUT_KINDS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
+
+
+@dataclass
+class ScoreOptions:
+    """How a batch is scored; every field has the CLI's default."""
+
+    jobs: int = 0  # 0 = all cores
+    chunk_size: int = 2000
+    include_text: bool = True
+    incoming_only: bool = False
+    resume: bool = False
+    redact: bool = False
+    progress: bool | None = None  # None = on when stderr is a terminal
+    abstain_below: float | None = None
+    evidence: bool = True
+
+
+@dataclass
+class Summary:
+    """Counts of a run: read = scored + errored + skipped, always."""
+
+    read: int = 0
+    scored: int = 0
+    errored: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    labels: Counter = field(default_factory=Counter)
+    output: str | None = None
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        """The one-line summary printed at the end of a run."""
+        per_label = ", ".join(f"{label} {count}" for label, count in sorted(self.labels.items(), key=lambda kv: -kv[1]))
+        parts = [f"{self.read} read", f"{self.scored} scored", f"{self.errored} errored"]
+        if self.skipped:
+            parts.append(f"{self.skipped} not scored (not incoming)")
+        text = "collectclf: " + ", ".join(parts)
+        if per_label:
+            text += f"; {per_label}"
+        if self.duplicates:
+            text += f"; {self.duplicates} duplicate messages (kept, flagged 'duplicate')"
+        if self.output:
+            text += f"; written to {self.output}"
+        return text
+
+
+# --------------------------------------------------------------------------- workers
+def _model_for(reference: Any) -> Any:
+    """The model in this process: loaded once per worker from a path (None = shipped model)."""
+    if reference is None or isinstance(reference, (str, os.PathLike)):
+        from . import load
+
+        return load(reference, trusted=False)
+    return reference
+
+
+def _score_texts(reference: Any, texts: Sequence[str], evidence: bool, abstain_below: float | None) -> list[tuple[str, list[float], str]]:
+    """Score distinct texts: (label, probabilities, evidence JSON) each. Runs in a worker."""
+    model = _model_for(reference)
+    proba = model.predict_proba(texts)
+    labels = model.decide(proba, abstain_below=abstain_below)
+    out = []
+    for text, row, label in zip(texts, proba, labels):
+        items = ""
+        if evidence and label not in ("unrelated", "uncertain"):
+            found = model.explain(text, label, top=3)
+            items = json.dumps([_compact(e) for e in found], ensure_ascii=False, separators=(",", ":"))
+        out.append((label, [round(float(p), 6) for p in row], items))
+    return out
+
+
+def _compact(item: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"rule": item.rule_id} if item.kind == "rule" else {"ngram": item.text}
+    entry.update(label=item.label, text=item.text, span=[item.start, item.end])
+    return entry
+
+
+# --------------------------------------------------------------------------- scoring
+def _prepare(message: Message, options: ScoreOptions) -> tuple[str | None, list[str], str | None]:
+    """(text to score or None, flags, error) for one message."""
+    flags = [f for f in message.flags.split(",") if f]
+    if message.error:
+        return None, flags, message.error
+    if options.incoming_only and message.direction != "in":
+        flags.append(f"not_scored:direction={message.direction}")
+        return None, flags, None
+    if message.text is None or (isinstance(message.text, float) and message.text != message.text):
+        return None, flags, "no text"
+    if not isinstance(message.text, str):
+        flags.append("coerced_to_text")
+    text = as_text(message.text)
+    if not text.strip():
+        return None, flags, "empty text"
+    if len(text) > MAX_CHARS:
+        flags.append(f"truncated:{len(text)}>{MAX_CHARS}")
+        text = text[:MAX_CHARS]
+    return text, flags, None
+
+
+def score_messages(
+    messages: Iterable[Message], *, model: Any = None, options: ScoreOptions | None = None, summary: Summary | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Score messages lazily; yields one output row (a dict) per message, in input order."""
+    from . import load
+
+    options = options or ScoreOptions()
+    summary = summary if summary is not None else Summary()
+    reference = model
+    loaded = _model_for(model) if not isinstance(model, (str, os.PathLike)) else load(model)
+    labels = [str(c) for c in loaded.classes_]
+    jobs = options.jobs or os.cpu_count() or 1
+    seen_keys: set[bytes] = set()
+    cache: OrderedDict[str, tuple[str, list[float], str]] = OrderedDict()
+    chunks = _chunked(iter(messages), max(1, options.chunk_size))
+    prepared = (_prepare_chunk(chunk, options) for chunk in chunks)
+
+    def work(item: tuple[list[Message], list[tuple[str | None, list[str], str | None]]]) -> Any:
+        chunk, states = item
+        wanted = list(dict.fromkeys(t for t, _, _ in states if t is not None and t not in cache))
+        return chunk, states, wanted
+
+    staged = (work(item) for item in prepared)
+    if jobs == 1:
+        results = ((chunk, states, wanted, _score_texts(reference, wanted, options.evidence, options.abstain_below))
+                   for chunk, states, wanted in staged)
+    else:
+        results = _parallel(staged, reference, jobs, options)
+    for chunk, states, wanted, scored in results:
+        fresh = dict(zip(wanted, scored))
+        for message, (text, flags, error) in zip(chunk, states):
+            summary.read += 1
+            key = hashlib.blake2b(json.dumps([message.sender, message.timestamp, message.text if isinstance(message.text, str) else None,
+                                              message.direction], ensure_ascii=False).encode("utf-8", "surrogatepass"), digest_size=12).digest()
+            if key in seen_keys and message.text:
+                flags.append("duplicate")
+                summary.duplicates += 1
+            seen_keys.add(key)
+            row = _row(message, options, labels)
+            if text is not None:
+                result = fresh.get(text) or cache.get(text)
+                if result is None:  # evicted between dispatch and collection: score now
+                    result = _score_texts(reference, [text], options.evidence, options.abstain_below)[0]
+                label, proba, evidence = result
+                cache[text] = result
+                cache.move_to_end(text)
+                row.update(label=label, evidence=evidence, **{f"p_{name}": p for name, p in zip(labels, proba)})
+                summary.scored += 1
+                summary.labels[label] += 1
+            elif error:
+                row["error"] = error
+                summary.errored += 1
+            else:
+                summary.skipped += 1
+            row["flags"] = ",".join(flags)
+            yield row
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+
+
+def _prepare_chunk(chunk: list[Message], options: ScoreOptions) -> tuple[list[Message], list[tuple[str | None, list[str], str | None]]]:
+    return chunk, [_prepare(m, options) for m in chunk]
+
+
+def _parallel(staged: Iterator[Any], reference: Any, jobs: int, options: ScoreOptions) -> Iterator[Any]:
+    """Score chunks on ``jobs`` loky workers, in order, with at most 2×jobs chunks in flight."""
+    from joblib import Parallel, delayed
+
+    pending: list[Any] = []
+
+    def tasks() -> Iterator[Any]:
+        for chunk, states, wanted in staged:
+            pending.append((chunk, states, wanted))
+            yield delayed(_score_texts)(reference, wanted, options.evidence, options.abstain_below)
+
+    runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch=f"{2 * jobs}")
+    for scored in runner(tasks()):
+        chunk, states, wanted = pending.pop(0)
+        yield chunk, states, wanted, scored
+
+
+def _chunked(items: Iterator[Message], size: int) -> Iterator[list[Message]]:
+    while True:
+        chunk = list(islice(items, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+def _row(message: Message, options: ScoreOptions, labels: list[str]) -> dict[str, Any]:
+    sender = message.sender
+    text = message.text if isinstance(message.text, str) else as_text(message.text) if message.text is not None else ""
+    sender, text = _printable(sender), _printable(text)
+    if options.redact:
+        from .text import redact
+
+        sender, text = redact(sender), redact(text)
+    row: dict[str, Any] = {"id": message.id, "sender": sender, "timestamp": message.timestamp or "", "direction": message.direction}
+    if options.include_text:
+        row["text"] = text
+    row.update({"label": "", **{f"p_{name}": None for name in labels}, "evidence": "", "error": "", "flags": ""})
+    return row
+
+
+def _printable(value: str) -> str:
+    """The value with lone surrogates replaced by U+FFFD, so every output encoding can hold it."""
+    return value.encode("utf-8", "replace").decode("utf-8") if any("\ud800" <= ch <= "\udfff" for ch in value) else value
+
+
+# --------------------------------------------------------------------------- files
+def default_output_path(input_path: str | Path) -> Path:
+    """``export.xml`` → ``export.scored.csv`` beside the input."""
+    path = Path(input_path)
+    return path.with_name(path.name + ".scored.csv") if not path.suffix else path.with_suffix(".scored.csv")
+
+
+def _fingerprint(path: Path, options: ScoreOptions, fmt: str | None, text_column: str | None) -> str:
+    stat = path.stat()
+    basis = [str(path.resolve()), stat.st_size, int(stat.st_mtime), fmt, text_column, options.include_text,
+             options.incoming_only, options.redact, options.abstain_below]
+    return hashlib.sha256(json.dumps(basis).encode()).hexdigest()[:16]
+
+
+def _open_journal(journal: Path, fingerprint: str, resume: bool) -> tuple[Any, int]:
+    """Open the partial journal for appending; returns (handle, rows already written)."""
+    done = 0
+    if resume and journal.exists():
+        with open(journal, "rb+") as handle:
+            lines = handle.read().split(b"\n")
+            complete = lines[:-1]  # the last element is '' or a torn line
+            header = json.loads(complete[0]) if complete else {}
+            if header.get("collectclf_partial") != fingerprint:
+                raise ValueError(f"{journal} belongs to a different input or options; delete it or run without --resume")
+            valid = [complete[0]]
+            for line in complete[1:]:
+                try:
+                    json.loads(line)
+                except ValueError:
+                    break
+                valid.append(line)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(b"\n".join(valid) + b"\n")
+            done = len(valid) - 1
+        return open(journal, "a", encoding="utf-8"), done
+    handle = open(journal, "w", encoding="utf-8")
+    handle.write(json.dumps({"collectclf_partial": fingerprint}) + "\n")
+    handle.flush()
+    return handle, 0
+
+
+def score_file(
+    path: str | Path, output: str | Path | None = None, *, model: Any = None, trusted: bool = False, fmt: str | None = None,
+    text_column: str | None = None, options: ScoreOptions | None = None,
+) -> Summary:
+    """Score every message of an export into CSV (UTF-8 with BOM), JSONL or Parquet.
+
+    Returns the :class:`Summary`. The output path defaults to ``<input>.scored.csv``.
+    """
+    from . import load
+
+    options = options or ScoreOptions()
+    path = Path(path)
+    target = Path(output) if output else default_output_path(path)
+    kind = _OUTPUT_KINDS.get(target.suffix.lower())
+    if kind is None:
+        raise ValueError(f"output {target}: use a .csv, .jsonl or .parquet name")
+    model_obj = load(model, trusted=trusted) if model is None or isinstance(model, (str, os.PathLike)) else model
+    messages = read_messages(path, fmt=fmt, text_column=text_column)
+    journal = target.with_name(target.name + ".partial.jsonl")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, done = _open_journal(journal, _fingerprint(path, options, fmt, text_column), options.resume)
+    except OSError as error:
+        raise OSError(f"cannot write next to {target}: {error.strerror or error}") from None
+    summary = Summary(output=str(target))
+    start = time.perf_counter()
+    # the reference sent to workers: a path reloads there (cheap, cached); an object is shipped
+    reference = model if isinstance(model, (str, os.PathLike)) else (None if model is None else model_obj)
+    source = islice(messages, done, None)
+    if done:
+        _recount(journal, summary)
+    progress = _progress(options, initial=done)
+    try:
+        with handle:
+            for row in score_messages(source, model=reference, options=options, summary=summary):
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                if progress is not None:
+                    progress.update(1)
+                if summary.read % options.chunk_size == 0:
+                    handle.flush()
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        raise OSError(f"writing {journal} failed ({error.strerror or error}); fix it and rerun with --resume") from None
+    finally:
+        if progress is not None:
+            progress.close()
+    _finalise(journal, target, kind, [str(c) for c in model_obj.classes_], options)
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _recount(journal: Path, summary: Summary) -> None:
+    with open(journal, encoding="utf-8") as handle:
+        next(handle)
+        for line in handle:
+            row = json.loads(line)
+            summary.read += 1
+            if row.get("label"):
+                summary.scored += 1
+                summary.labels[row["label"]] += 1
+            elif row.get("error"):
+                summary.errored += 1
+            else:
+                summary.skipped += 1
+
+
+def _progress(options: ScoreOptions, initial: int) -> Any:
+    show = options.progress if options.progress is not None else sys.stderr.isatty()
+    if not show:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(unit="msg", initial=initial, file=sys.stderr, dynamic_ncols=True)
+
+
+def _journal_rows(journal: Path) -> Iterator[dict[str, Any]]:
+    with open(journal, encoding="utf-8") as handle:
+        next(handle)
+        for line in handle:
+            yield json.loads(line)
+
+
+def _columns(labels: list[str], options: ScoreOptions) -> list[str]:
+    columns = ["id", "sender", "timestamp", "direction"] + (["text"] if options.include_text else [])
+    return columns + ["label", *[f"p_{label}" for label in labels], "evidence", "error", "flags"]
+
+
+def _finalise(journal: Path, target: Path, kind: str, labels: list[str], options: ScoreOptions) -> None:
+    """Convert the journal to the requested format in a temporary file, then rename it into place."""
+    temporary = target.with_name(target.name + ".tmp")
+    columns = _columns(labels, options)
+    if kind == "csv":
+        import csv
+
+        with open(temporary, "w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+            writer.writeheader()
+            for row in _journal_rows(journal):
+                writer.writerow(row)
+    elif kind == "jsonl":
+        with open(temporary, "w", encoding="utf-8") as out:
+            for row in _journal_rows(journal):
+                out.write(json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False) + "\n")
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = pa.schema([(c, pa.float64() if c.startswith("p_") else pa.string()) for c in columns])
+        with pq.ParquetWriter(temporary, schema) as writer:
+            batch: list[dict[str, Any]] = []
+            for row in _journal_rows(journal):
+                batch.append({c: row.get(c) for c in columns})
+                if len(batch) >= 50_000:
+                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                    batch = []
+            if batch:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+    os.replace(temporary, target)
+    journal.unlink()
+
+
+def score_frame(
+    frame: Any, text_column: str | None = None, *, model: Any = None, options: ScoreOptions | None = None,
+) -> Any:
+    """Score a pandas DataFrame or a ``datasets.Dataset``; returns a DataFrame, one row per input row."""
+    import pandas as pd
+
+    options = options or ScoreOptions(jobs=1)
+    rows = list(score_messages(messages_from_frame(frame, text_column=text_column), model=model, options=options))
+    return pd.DataFrame(rows)

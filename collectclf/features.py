@@ -1,0 +1,114 @@
+"""Feature extraction: normalised text → word n-grams + character n-grams + red-flag indicators.
+
+Built from scikit-learn's own pieces (``TfidfVectorizer``, ``FeatureUnion``) so that the whole
+flow is one ``Pipeline`` that ``clone``, ``cross_validate`` and ``GridSearchCV`` understand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
+
+from .rules import RULES, find_rule_hits
+from .text import JiebaTokenizer, normalize, placeholders_as_symbols
+
+__all__ = ["RuleFeatures", "TextNormalizer", "as_text", "make_features"]
+
+
+def as_text(value: object) -> str:
+    """Coerce one input value to a string: None and NaN become ''; other non-strings use str()."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value != value:  # NaN
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+class TextNormalizer(TransformerMixin, BaseEstimator):
+    """Stateless transformer applying :func:`collectclf.text.normalize` to each text."""
+
+    def fit(self, X: Iterable[object], y: object = None) -> TextNormalizer:
+        """Nothing to learn; returns self."""
+        self.fitted_ = True
+        return self
+
+    def transform(self, X: Iterable[object]) -> list[str]:
+        """Normalised texts."""
+        return [normalize(as_text(x)) for x in X]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+
+class RuleFeatures(TransformerMixin, BaseEstimator):
+    """One 0/1 column per red-flag rule of :mod:`collectclf.rules` (on normalised text)."""
+
+    def fit(self, X: Iterable[str], y: object = None) -> RuleFeatures:
+        """Nothing to learn; records the rule ids as feature names."""
+        self.rule_ids_ = [rule.id for rule in RULES]
+        return self
+
+    def transform(self, X: Iterable[str]) -> sp.csr_matrix:
+        """Sparse indicator matrix, one row per text."""
+        index = {rule.id: i for i, rule in enumerate(RULES)}
+        rows: list[int] = []
+        cols: list[int] = []
+        count = 0
+        for row, text in enumerate(X):
+            fired = {index[hit.rule.id] for hit in find_rule_hits(text)}
+            rows.extend([row] * len(fired))
+            cols.extend(sorted(fired))
+            count = row + 1
+        data = np.ones(len(rows), dtype=np.float64)
+        return sp.csr_matrix((data, (rows, cols)), shape=(count, len(RULES)))
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        """``rule:<id>`` for each rule."""
+        return np.array([f"rule:{rule.id}" for rule in RULES], dtype=object)
+
+
+def make_word_vectorizer(ngram_range: tuple[int, int] = (1, 2), min_df: int = 2) -> TfidfVectorizer:
+    """Word n-grams from jieba tokens (placeholders kept whole)."""
+    return TfidfVectorizer(
+        tokenizer=JiebaTokenizer(), token_pattern=None, lowercase=False,
+        ngram_range=ngram_range, min_df=min_df, sublinear_tf=True, dtype=np.float64,
+    )
+
+
+def make_char_vectorizer(ngram_range: tuple[int, int] = (1, 3), min_df: int = 2) -> TfidfVectorizer:
+    """Character n-grams, each placeholder counted as one symbol."""
+    return TfidfVectorizer(
+        analyzer="char", preprocessor=placeholders_as_symbols, lowercase=False,
+        ngram_range=ngram_range, min_df=min_df, sublinear_tf=True, dtype=np.float64,
+    )
+
+
+def make_features(
+    *,
+    word_ngram_range: tuple[int, int] = (1, 2),
+    char_ngram_range: tuple[int, int] = (1, 3),
+    min_df: int = 2,
+    rule_weight: float = 1.0,
+) -> FeatureUnion:
+    """The feature step: words, characters and (weighted) rule indicators, side by side."""
+    return FeatureUnion(
+        [
+            ("words", make_word_vectorizer(word_ngram_range, min_df)),
+            ("chars", make_char_vectorizer(char_ngram_range, min_df)),
+            ("rules", RuleFeatures()),
+        ],
+        transformer_weights={"words": 1.0, "chars": 1.0, "rules": rule_weight},
+    )

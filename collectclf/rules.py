@@ -1,0 +1,149 @@
+"""Red-flag rules: named patterns over NORMALISED text, each tied to a label and a source.
+
+A rule is an indicator feature for the model and a line of evidence for the user; it never
+decides a label on its own. Patterns run on the output of :func:`collectclf.text.normalize`
+(simplified, lower case, digits masked as ``<num>``, ``<phone>``, ``<money>`` …), so they do not
+need to spell out traditional characters, full-width forms or separator tricks.
+
+Sources cited (see ``../shared/labeling-guide.md``):
+
+- GUIDE: the collectclf labeling guide, section named in the rule;
+- CL293: 《中华人民共和国刑法》第二百九十三条之一 催收非法债务罪 (violence, coercion, 恐吓、跟踪、骚扰);
+- SOFT: 《关于办理实施"软暴力"的刑事案件若干问题的意见》(2019);
+- NIFA: 中国互联网金融协会 催收自律公约 (bans 暴力、恐吓、侮辱、诽谤、骚扰 and disclosure to third parties);
+- AFL: 《中华人民共和国反电信网络诈骗法》(2022).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["RULES", "Rule", "RuleHit", "find_rule_hits"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One red flag: ``id``, the label it supports, what it means, the source it reflects."""
+
+    id: str
+    label: str
+    description: str
+    cites: str
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    """A rule that fired, with the span of the normalised text that matched."""
+
+    rule: Rule
+    start: int
+    end: int
+
+
+def _rule(rule_id: str, label: str, description: str, cites: str, pattern: str) -> Rule:
+    return Rule(rule_id, label, description, cites, re.compile(pattern))
+
+
+_ANY = r".{0,12}"
+RULES: tuple[Rule, ...] = (
+    # ------------------------------------------------------------------ fraudulent
+    _rule("personal_account", "fraudulent", "payment to a personal/private account or a 'safe account'",
+          "GUIDE §fraudulent; AFL",
+          r"(个人|私人|指定|专员|对接人|财务人员)(的)?(账户|账号|银行卡|卡号|微信|支付宝)|安全账户|监管账户|核查账户"
+          r"|收款人[:：]?|(微信|支付宝|wx|vx|zfb)" + _ANY + r"(转账|转给|收款|付款|扫码)|扫码(还款|支付|转账)|(加|添加)(我)?(微信|vx|wx|qq)"),
+    _rule("credit_repair_fee", "fraudulent", "a fee to erase overdue records, repair credit or cancel a student account",
+          "GUIDE §fraudulent; AFL",
+          r"(清除|消除|删除|修复|洗白|撤销|消掉)" + _ANY + r"(征信|逾期|不良|记录)|征信修复|(注销|关闭)" + _ANY
+          + r"(校园贷|学生|账户|账号|额度)"),
+    _rule("debt_relief_service", "fraudulent", "a paid service to stop collection or restructure debt",
+          "GUIDE §fraudulent (paid services)",
+          r"停催|反催收|债务(重组|优化|规划|处理|协商)|停息挂账|代(协商|谈判|处理)|延期还款代办|法务协商团队|协商还款(服务|代办)"),
+    _rule("release_fee", "fraudulent", "a fee, deposit or 'unfreezing' payment demanded before release or settlement",
+          "GUIDE §fraudulent; AFL",
+          r"解冻费|保证金|验资|撤诉费|和解费|手续费|工本费|服务费|公证费|认证费|激活费|刷流水|解冻金"),
+    _rule("fake_legal_notice", "fraudulent", "an arrest warrant, freezing order or 'settle privately' offer",
+          "GUIDE §fraudulent",
+          r"逮捕令|通缉令|冻结令|拘捕令|协查通报|资产冻结|私下(和解|处理|协商|解决)|撤销(立案|案件|诉讼)"),
+    _rule("credential_request", "fraudulent", "asks for a code or password, screen sharing, or an app from a link",
+          "GUIDE §fraudulent; AFL",
+          r"(提供|告知|告诉|发送|报给|说出|回复|发给|念)(?!他人)" + r".{0,8}(验证码|密码)|屏幕共享|共享屏幕|会议(号|室)"
+          r"|(下载|安装)" + _ANY + r"(app|软件|客户端|<url>)"),
+    _rule("link", "fraudulent", "a link to open (an off-channel step when money is asked)",
+          "GUIDE §fraudulent; 'What real messages look like'", r"<url>"),
+    # ------------------------------------------------------------------ threatening
+    _rule("violence", "threatening", "threat of physical harm to the person, family or property",
+          "GUIDE §threatening; CL293",
+          r"砍|打断|弄死|整死|打死|杀了|泼(油)?漆|放火|烧(了|掉)|卸(你)?(一条)?(腿|胳膊)|废了你|断(手|腿)|收拾你|揍你|见血|刀"),
+    _rule("veiled_menace", "threatening", "veiled menace ('后果自负', 'watch your back')",
+          "GUIDE Boundaries; SOFT",
+          r"后果自负|好自为之|别怪" + _ANY + r"(不客气|无情|翻脸)|出门小心|小心(点|一点)|走着瞧|等着瞧|意料之外|意想不到|有你好看"
+          r"|有你受的|兜着走|日子不好过|不得安宁|你等着|等着吧"),
+    _rule("insult", "threatening", "insult or abuse",
+          "GUIDE §threatening; NIFA",
+          r"老赖|骗子|不要脸|畜生|人渣|废物|垃圾|傻[逼比b]|\bsb\b|死全家|你妈|他妈|tmd|\bnmsl\b|王八|贱人|滚|无耻|臭不要脸"),
+    _rule("exposure", "threatening", "threat to expose the debt to contacts, employer or the public",
+          "GUIDE §threatening; NIFA; SOFT",
+          r"爆通讯录|通讯录" + _ANY + r"(发|通知|告诉|群发|打)|群发|朋友圈|抖音|大字报|横幅|p图|曝光|公之于众|贴" + _ANY
+          + r"(小区|村|单位|公司|门口)|传单|全村|街坊|邻居|亲朋好友都知道|让所有人知道"),
+    _rule("family_target", "threatening", "names where the family or children live or study",
+          "GUIDE §threatening; SOFT (跟踪)",
+          r"(孩子|女儿|儿子|老婆|老公|父母|爸妈|家人|小孩)" + _ANY + r"(学校|上学|幼儿园|小学|中学|住哪|安全)|知道你(家|住)|你家(住|在)"
+          r"|拍(了)?(你)?家|在你家(楼下|门口)"),
+    _rule("false_arrest", "threatening", "jail or arrest threatened for a civil debt",
+          "GUIDE §threatening",
+          r"抓你|抓人|坐牢|判刑|拘留|逮捕|刑事责任|刑拘|诈骗罪|公安(已|已经)?立案|派出所|进去蹲|吃牢饭|判你"),
+    _rule("third_party_disclosure", "threatening", "tells a third party about the debt",
+          "GUIDE Boundaries; NIFA",
+          r"(你|您)(的)?(朋友|同事|亲戚|儿子|女儿|弟弟|哥哥|妹妹|姐姐|老公|老婆|员工|家人|下属|父亲|母亲)" + _ANY
+          + r"(欠|逾期|不还|老赖|借了)|(帮|替)(他|她)(还|还款|还钱)|(作为|是)" + _ANY + r"(紧急联系人|担保人)" + _ANY + r"(还|责任)"),
+    # ------------------------------------------------------------------ pressuring
+    _rule("hard_deadline", "pressuring", "a hard deadline or ultimatum",
+          "GUIDE §pressuring",
+          r"(今天|今日|当天|明天)" + r".{0,8}(前|之前|内)|<num>(点|小时)(前|之前|内)|限你|最后通牒|最后期限|最后一次|必须" + _ANY
+          + r"(还清|结清|处理|还款)|否则|务必"),
+    _rule("escalation", "pressuring", "escalation: legal department, outsourcing, lawsuit",
+          "GUIDE §pressuring",
+          r"移交|转交|法务|委外|外包|风控部|起诉|诉讼|律师函|仲裁|法律程序|司法程序|诉前调解|资产管理公司|法律途径"),
+    _rule("third_party_contact", "pressuring", "announced contact with family, contacts or employer",
+          "GUIDE §pressuring",
+          r"(紧急联系人|联系人|家人|家属|单位|公司|领导|同事|亲友|人事|hr)" + _ANY + r"(联系|核实|通知|协助|沟通|转告)|请转告|转告(他|她)"),
+    _rule("visit", "pressuring", "announced home or workplace visit",
+          "GUIDE §pressuring",
+          r"上门|外访|走访|实地|拜访|前往" + _ANY + r"(单位|家|住所|户籍|公司)"),
+    _rule("exaggerated_consequence", "pressuring", "exaggerated consequences for schooling, travel or the family",
+          "GUIDE §pressuring",
+          r"子女" + _ANY + r"(上学|入学|考公|政审|前途)|考公|政审|限制高消费|限高|高铁|飞机|影响全家|失信|黑名单"),
+    _rule("repetition", "pressuring", "repeated notices and urgency",
+          "GUIDE §pressuring (bombardment)", r"第<num>次|再次|多次|反复|一再|屡次|!{2,}"),
+    # ------------------------------------------------------------------ compliant
+    _rule("official_channel", "compliant", "repayment through the creditor's own channel",
+          "GUIDE §compliant",
+          r"官方|app内|客户端|对公|官网|公众号|自动扣(款|还)|还款账户|我的-|手机银行|网上银行"),
+    _rule("hardship_offer", "compliant", "an offer to talk about instalments or hardship",
+          "GUIDE §compliant",
+          r"(申请|办理|协商)" + _ANY + r"(分期|延期|展期|减免)|如有困难|经济困难|还款困难"),
+    _rule("service_contact", "compliant", "a customer-service line or 'ignore if paid'",
+          "GUIDE §compliant",
+          r"客服|热线|如有疑问|如有异议|请忽略|已还款.{0,6}忽略|致电"),
+    # ------------------------------------------------------------------ unrelated
+    _rule("verification_code", "unrelated", "a one-time code notice",
+          "GUIDE §unrelated", r"验证码(是|为|:)?<num>|(切勿|请勿|不要)" + _ANY + r"(告知|泄露|转发|告诉)"),
+    _rule("about_collection", "unrelated", "reporting or advice ABOUT collection",
+          "GUIDE §unrelated (news or advice)",
+          r"记者|报道|新闻|网友|据悉|投诉|维权|专家|如何|怎么办|律师表示|调查|据了解|遭遇|警方提醒|提醒广大"),
+    _rule("loan_advert", "unrelated", "loan advertising",
+          "GUIDE §unrelated (loan advertising)",
+          r"额度(已)?(提升|提高|到账)|提额|最高可借|低息|日息|秒到|恭喜" + _ANY + r"(获得|获)|领取" + _ANY + r"额度|借款额度"),
+)
+
+
+def find_rule_hits(normalized_text: str) -> list[RuleHit]:
+    """All rule matches in a normalised text, in rule order, each with its span."""
+    hits: list[RuleHit] = []
+    for rule in RULES:
+        for match in rule.pattern.finditer(normalized_text):
+            if match.end() > match.start():
+                hits.append(RuleHit(rule, match.start(), match.end()))
+    return hits

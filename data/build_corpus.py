@@ -1,0 +1,121 @@
+"""Assemble the corpus: validate the hand-written slices, drop exact duplicates, remove training
+messages that are near-duplicates of held-out ones, and write ``data/train.jsonl`` and
+``data/heldout.jsonl`` with a counts report.
+
+Usage: python data/build_corpus.py            (from the repository root)
+
+The held-out set is never changed by this script except for exact duplicates inside it: where a
+training message is too close to a held-out one (character 5-gram Jaccard >= 0.5), the TRAINING
+message is removed, so the evaluation stays as written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import CountVectorizer
+
+ROOT = Path(__file__).resolve().parent
+LABELS = ("fraudulent", "threatening", "pressuring", "compliant", "unrelated")
+KEYS = ("text", "label", "sender", "recipient", "channel", "script")
+JACCARD_LIMIT = 0.5
+
+
+def read_slices(folder: Path) -> list[dict]:
+    rows = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if row.get("label") not in LABELS or not str(row.get("text", "")).strip():
+                sys.exit(f"{path}:{number}: bad row {line[:80]}")
+            clean = {key: str(row.get(key, "")).strip() for key in KEYS}
+            clean["slice"] = path.stem
+            rows.append(clean)
+    return rows
+
+
+def dedupe(rows: list[dict]) -> tuple[list[dict], int]:
+    seen: set[str] = set()
+    kept = []
+    for row in rows:
+        if row["text"] in seen:
+            continue
+        seen.add(row["text"])
+        kept.append(row)
+    return kept, len(rows) - len(kept)
+
+
+def max_jaccard(queries: list[str], pool: list[str]) -> np.ndarray:
+    """For each pool text, the highest character 5-gram Jaccard with any query text."""
+    vectorizer = CountVectorizer(analyzer="char", ngram_range=(5, 5), binary=True, lowercase=False)
+    vectorizer.fit(queries + pool)
+    q = vectorizer.transform(queries).astype(np.float32)
+    p = vectorizer.transform(pool).astype(np.float32)
+    inter = (p @ q.T).tocoo()
+    p_sizes = np.asarray(p.sum(axis=1)).ravel()
+    q_sizes = np.asarray(q.sum(axis=1)).ravel()
+    best = np.zeros(len(pool))
+    union = p_sizes[inter.row] + q_sizes[inter.col] - inter.data
+    jac = np.where(union > 0, inter.data / np.maximum(union, 1), 0)
+    np.maximum.at(best, inter.row, jac)
+    return best
+
+
+def traditional_share(rows: list[dict]) -> float:
+    import opencc
+
+    converter = opencc.OpenCC("t2s.json")
+    return sum(converter.convert(r["text"]) != r["text"] for r in rows) / max(len(rows), 1)
+
+
+def write(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        for row in rows:
+            handle.write(json.dumps({k: row[k] for k in (*KEYS, "slice")}, ensure_ascii=False) + "\n")
+
+
+def main() -> int:
+    train, train_dupes = dedupe(read_slices(ROOT / "corpus" / "train"))
+    heldout, held_dupes = dedupe(read_slices(ROOT / "corpus" / "heldout"))
+    held_texts = {r["text"] for r in heldout}
+    train = [r for r in train if r["text"] not in held_texts]
+    closeness = max_jaccard([r["text"] for r in heldout], [r["text"] for r in train])
+    leaking = closeness >= JACCARD_LIMIT
+    train = [r for r, leak in zip(train, leaking) if not leak]
+    write(ROOT / "train.jsonl", train)
+    write(ROOT / "heldout.jsonl", heldout)
+    check = max_jaccard([r["text"] for r in train], [r["text"] for r in heldout])
+    report = {
+        "train": dict(sorted(Counter(r["label"] for r in train).items())),
+        "heldout": dict(sorted(Counter(r["label"] for r in heldout).items())),
+        "train_total": len(train),
+        "heldout_total": len(heldout),
+        "exact_duplicates_dropped": {"train": train_dupes, "heldout": held_dupes},
+        "train_removed_as_near_duplicates_of_heldout": int(leaking.sum()),
+        "heldout_max_jaccard_to_train": round(float(check.max()) if len(check) else 0.0, 3),
+        "traditional_share": {"train": round(traditional_share(train), 3), "heldout": round(traditional_share(heldout), 3)},
+        "traditional_share_per_label": {
+            label: round(traditional_share([r for r in train if r["label"] == label]), 3) for label in LABELS
+        },
+        "hard_negatives_in_train": sum(r["slice"] == "unrelated_hard" for r in train),
+    }
+    (ROOT / "corpus_report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    minimum = {"fraudulent": 800, "threatening": 800, "pressuring": 800, "compliant": 800, "unrelated": 2000}
+    short = {k: v for k, v in minimum.items() if report["train"].get(k, 0) < v}
+    short_held = {k: 150 for k in LABELS if report["heldout"].get(k, 0) < 150}
+    if short or short_held or report["heldout_max_jaccard_to_train"] >= JACCARD_LIMIT:
+        print(f"NOT MET: train below minimum {short}, held-out below minimum {short_held}", file=sys.stderr)
+        return 1
+    print("all corpus minimums met; no held-out message is a near-duplicate of a training one")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The shipped collectclf models (package data)."""

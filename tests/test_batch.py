@@ -1,0 +1,140 @@
+"""Batch scoring: one row per input message, in order; errors per row; resume; output formats."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pandas as pd
+import pytest
+
+import collectclf
+from collectclf.batch import MAX_CHARS, ScoreOptions, score_file, score_messages
+from collectclf.exports import Message
+
+from .conftest import EXAMPLES
+from .test_exports import EXPECTED
+
+QUIET = ScoreOptions(jobs=1, progress=False)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_example_scores_one_row_per_message(name, tmp_path):
+    out = tmp_path / "out.csv"
+    summary = score_file(EXAMPLES / name, out, options=QUIET)
+    _, count = EXPECTED[name]
+    with open(out, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == count == summary.read == summary.scored + summary.errored + summary.skipped
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel needs the BOM
+    labels = set(collectclf.LABELS)
+    for row in rows:
+        assert row["label"] in labels
+        total = sum(float(row[f"p_{label}"]) for label in labels)
+        assert abs(total - 1) < 1e-3
+    assert not (tmp_path / "out.csv.partial.jsonl").exists()
+
+
+def test_jsonl_and_parquet_outputs_and_no_text(tmp_path):
+    options = ScoreOptions(jobs=1, progress=False, include_text=False)
+    score_file(EXAMPLES / "sms-backup.xml", tmp_path / "o.jsonl", options=options)
+    rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 15 and "text" not in rows[0]
+    score_file(EXAMPLES / "sms-backup.xml", tmp_path / "o.parquet", options=QUIET)
+    frame = pd.read_parquet(tmp_path / "o.parquet")
+    assert len(frame) == 15 and list(frame["id"]) == [str(i) for i in range(15)]
+
+
+def test_default_output_sits_beside_the_input(tmp_path):
+    source = tmp_path / "export.xml"
+    source.write_bytes((EXAMPLES / "sms-backup.xml").read_bytes())
+    summary = score_file(source, options=QUIET)
+    assert summary.output == str(tmp_path / "export.scored.csv")
+
+
+def test_bad_rows_get_an_error_and_the_run_goes_on():
+    messages = [
+        Message("a", None), Message("b", ""), Message("c", "   "), Message("d", 12345),  # type: ignore[arg-type]
+        Message("e", "x" * (MAX_CHARS + 10)), Message("f", "请通过官方App还款\x00"), Message("g", "bad \udcff surrogate"),
+        Message("h", None, error="reader failed here"), Message("i", "您的借款已逾期3天，请通过官方App还款"),
+    ]
+    rows = list(score_messages(messages, options=QUIET))
+    assert [r["id"] for r in rows] == list("abcdefghi")
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["a"]["error"] == "no text" and by_id["b"]["error"] == "empty text" and by_id["c"]["error"] == "empty text"
+    assert by_id["d"]["label"] and "coerced_to_text" in by_id["d"]["flags"]
+    assert by_id["e"]["label"] and "truncated" in by_id["e"]["flags"]
+    assert by_id["f"]["label"] and by_id["g"]["label"]
+    assert by_id["h"]["error"] == "reader failed here"
+    assert by_id["i"]["label"] == "compliant"
+
+
+def test_incoming_only_keeps_a_row_for_every_message(tmp_path):
+    options = ScoreOptions(jobs=1, progress=False, incoming_only=True)
+    summary = score_file(EXAMPLES / "sms-backup.xml", tmp_path / "o.jsonl", options=options)
+    rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 15 and summary.skipped == 1
+    (outgoing,) = [r for r in rows if r["direction"] == "out"]
+    assert outgoing["label"] == "" and "not_scored" in outgoing["flags"]
+
+
+def test_duplicates_are_flagged_not_dropped(tmp_path):
+    messages = [Message(str(i), "晚上吃饭吗", sender="1", timestamp="2026-01-01T00:00:00Z", direction="in") for i in range(3)]
+    rows = list(score_messages(messages, options=QUIET))
+    assert len(rows) == 3 and [("duplicate" in r["flags"]) for r in rows] == [False, True, True]
+
+
+def test_redact_masks_numbers_in_text_and_sender(tmp_path):
+    options = ScoreOptions(jobs=1, progress=False, redact=True)
+    rows = list(score_messages([Message("1", "请回电13812345678", sender="13812345678")], options=options))
+    assert "13812345678" not in rows[0]["text"] and "13812345678" not in rows[0]["sender"]
+
+
+def test_parallel_workers_give_the_same_rows(tmp_path):
+    score_file(EXAMPLES / "sms-backup.xml", tmp_path / "one.jsonl", options=ScoreOptions(jobs=1, progress=False, chunk_size=4))
+    score_file(EXAMPLES / "sms-backup.xml", tmp_path / "two.jsonl", options=ScoreOptions(jobs=2, progress=False, chunk_size=4))
+    assert (tmp_path / "one.jsonl").read_text(encoding="utf-8") == (tmp_path / "two.jsonl").read_text(encoding="utf-8")
+
+
+def test_resume_after_a_crash_gives_exactly_one_row_per_message(tmp_path):
+    out = tmp_path / "o.jsonl"
+    full = tmp_path / "full.jsonl"
+    score_file(EXAMPLES / "sms-backup.xml", full, options=QUIET)
+    # simulate a crash: a journal with 6 complete rows and a torn 7th line
+    options = ScoreOptions(jobs=1, progress=False, chunk_size=3)
+    score_file(EXAMPLES / "sms-backup.xml", out, options=options)
+    rows = out.read_text(encoding="utf-8").splitlines()
+    journal = tmp_path / "o.jsonl.partial.jsonl"
+    from collectclf.batch import _fingerprint
+
+    fingerprint = _fingerprint(EXAMPLES / "sms-backup.xml", ScoreOptions(resume=True), None, None)
+    journal.write_text(json.dumps({"collectclf_partial": fingerprint}) + "\n" + "\n".join(rows[:6]) + "\n" + rows[6][:20],
+                       encoding="utf-8")
+    out.unlink()
+    summary = score_file(EXAMPLES / "sms-backup.xml", out, options=ScoreOptions(jobs=1, progress=False, resume=True))
+    assert summary.read == 15
+    assert out.read_text(encoding="utf-8") == full.read_text(encoding="utf-8")
+
+
+def test_resume_refuses_a_journal_from_another_input(tmp_path):
+    out = tmp_path / "o.jsonl"
+    (tmp_path / "o.jsonl.partial.jsonl").write_text('{"collectclf_partial": "other"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="different input"):
+        score_file(EXAMPLES / "sms-backup.xml", out, options=ScoreOptions(jobs=1, progress=False, resume=True))
+
+
+def test_unwritable_output_fails_before_work(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    with pytest.raises(OSError, match="cannot write"):
+        score_file(EXAMPLES / "sms-backup.xml", blocked / "out.csv", options=QUIET)
+
+
+def test_score_frame_with_pandas_and_datasets():
+    import datasets
+
+    frame = pd.DataFrame({"内容": ["您的借款已逾期3天，请通过官方App还款", None, "晚上吃饭吗"]})
+    scored = collectclf.score_frame(frame)
+    assert len(scored) == 3 and scored.loc[1, "error"] == "no text"
+    dataset = datasets.Dataset.from_dict({"body": ["晚上吃饭吗", "验证码1234"]})
+    assert list(collectclf.score_frame(dataset)["label"]) == ["unrelated", "unrelated"]

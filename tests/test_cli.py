@@ -1,0 +1,48 @@
+"""The command line, called in-process through main()."""
+
+from __future__ import annotations
+
+import json
+
+from collectclf.cli import main
+
+from .conftest import EXAMPLES
+
+
+def test_info(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "labels:" in out and "scikit-learn" in out
+
+
+def test_info_json(capsys):
+    assert main(["info", "--json"]) == 0
+    assert "labels" in json.loads(capsys.readouterr().out)
+
+
+def test_explain_plain_and_json(capsys):
+    assert main(["explain", "再不还钱就爆你通讯录，老赖"]) == 0
+    out = capsys.readouterr().out
+    assert "label: threatening" in out and "[" in out
+    assert main(["explain", "--json", "再不还钱就爆你通讯录，老赖"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["label"] == "threatening" and data["evidence"]
+
+
+def test_score_writes_output_and_a_summary_line(tmp_path, capsys):
+    out = tmp_path / "o.csv"
+    assert main(["score", str(EXAMPLES / "messages_gbk.csv"), "-o", str(out), "--jobs", "1", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "14 read, 14 scored, 0 errored" in err and out.exists()
+
+
+def test_errors_are_one_line_with_a_non_zero_exit(tmp_path, capsys):
+    assert main(["score", str(tmp_path / "missing.xml")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("collectclf: error:") and "Traceback" not in err and err.count("\n") == 1
+    assert main(["score", str(EXAMPLES / "messages.tsv"), "--text-column", "nope", "-o", str(tmp_path / "x.csv")]) == 1
+    assert "not found" in capsys.readouterr().err
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2

@@ -1,0 +1,143 @@
+"""Readers: every example export reads to the same messages; bad inputs are explained, not mis-read."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from collectclf.exports import UnreadableInput, detect_format, parse_time, read_messages, repair_xml_references
+
+from .conftest import EXAMPLES
+
+EXPECTED = {
+    "sms-backup.xml": ("xml", 15),
+    "mmssms.db": ("android-db", 15),
+    "huawei_sms.db": ("android-db", 14),
+    "ios_sms.db": ("ios-db", 14),
+    "sms.vmsg": ("vmsg", 14),
+    "messages_utf8bom.csv": ("csv", 14),
+    "messages_gbk.csv": ("csv", 14),
+    "messages.tsv": ("tsv", 14),
+    "messages.xlsx": ("xlsx", 14),
+    "messages.jsonl": ("jsonl", 14),
+    "messages.parquet": ("parquet", 14),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_example_reads_completely(name):
+    fmt, count = EXPECTED[name]
+    path = EXAMPLES / name
+    assert detect_format(path) == fmt
+    messages = list(read_messages(path))
+    assert len(messages) == count
+    assert [m.position for m in messages] == list(range(count))
+    first, second, third = messages[:3]
+    assert first.text.startswith("【示例消费金融】尊敬的客户")
+    assert second.text.startswith("【示例消费金融】您的借款已逾期1天")  # iOS: from attributedBody
+    assert first.sender == "10690000001" and first.direction == "in" and third.direction == "out"
+    assert first.timestamp == "2026-03-02T01:15:00Z"  # 09:15 in China is 01:15 UTC
+    assert all(m.error is None for m in messages)
+
+
+def test_xml_repairs_surrogate_pairs_and_control_refs_and_reads_mms():
+    messages = list(read_messages(EXAMPLES / "sms-backup.xml"))
+    assert messages[10].text.endswith("😊")
+    mms = messages[-1]
+    assert mms.flags == "mms" and mms.text == "明天上午我们的同事会去你家里拜访，请在家等候。"
+    assert mms.sender == "+8617100000000" and mms.timestamp == "2026-03-19T12:00:00Z"
+
+
+def test_mms_parts_join_in_seq_order_from_the_database():
+    mms = list(read_messages(EXAMPLES / "mmssms.db"))[-1]
+    assert mms.text == "明天上午我们的同事会去你家里拜访，请在家等候。"
+
+
+def test_gbk_and_utf8_csv_read_identically():
+    gbk = [(m.text, m.sender, m.timestamp, m.direction) for m in read_messages(EXAMPLES / "messages_gbk.csv")]
+    utf8 = [(m.text.replace("😊", ""), m.sender, m.timestamp, m.direction) for m in read_messages(EXAMPLES / "messages_utf8bom.csv")]
+    assert gbk == utf8
+
+
+def test_repair_xml_references():
+    assert repair_xml_references("好的&#55357;&#56842;") == "好的😊"
+    assert repair_xml_references("a&#1;b&#x1F;c&#10;") == "abc&#10;"
+
+
+def test_truncated_xml_keeps_what_was_read_and_reports_the_rest(tmp_path):
+    text = (EXAMPLES / "sms-backup.xml").read_text(encoding="utf-8")
+    cut = tmp_path / "cut.xml"
+    second = text.index("<sms ", text.index("<sms ") + 10)
+    cut.write_text(text[: second + 40], encoding="utf-8")
+    messages = list(read_messages(cut))
+    assert messages[0].error is None and messages[0].text
+    assert messages[-1].error and "truncated or malformed" in messages[-1].error
+
+
+def test_mixed_encodings_in_one_csv_are_repaired_per_field(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes("text\n".encode() + "您好，请还款\n".encode("utf-8") + "逾期通知\n".encode("gb18030"))
+    texts = [m.text for m in read_messages(path)]
+    assert texts == ["您好，请还款", "逾期通知"]
+
+
+def test_csv_quotes_and_newlines_inside_fields(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_bytes('内容,号码\r\n"第一行\r\n第二行, 有""引号""",10690000001\r\n'.encode("utf-8"))
+    (message,) = read_messages(path)
+    assert message.text == '第一行\r\n第二行, 有"引号"' and message.sender == "10690000001"
+
+
+def test_wrong_text_column_is_explained():
+    with pytest.raises(UnreadableInput, match="not found"):
+        list(read_messages(EXAMPLES / "messages_utf8bom.csv", text_column="nope"))
+
+
+def test_unknown_binary_and_containers_are_explained(tmp_path):
+    cases = {
+        "x.bin": b"\x00\x01\x02garbage" * 100,
+        "backup.ab": b"ANDROID BACKUP\n5\n1\nAES-256\n" + b"\x00" * 10,
+        "empty.csv": b"",
+        "a.zip": b"PK\x03\x04" + b"\x00" * 50,
+    }
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(UnreadableInput):
+            detect_format(path)
+
+
+def test_truncated_sqlite_is_explained(tmp_path):
+    data = (EXAMPLES / "mmssms.db").read_bytes()
+    path = tmp_path / "cut.db"
+    path.write_bytes(data[:1500])
+    with pytest.raises(UnreadableInput):
+        list(read_messages(path))
+
+
+def test_sqlite_is_opened_read_only(tmp_path):
+    path = tmp_path / "copy.db"
+    path.write_bytes((EXAMPLES / "mmssms.db").read_bytes())
+    before = path.read_bytes()
+    list(read_messages(path))
+    assert path.read_bytes() == before
+    with sqlite3.connect(path) as db:
+        assert db.execute("select count(*) from sms").fetchone()[0] == 14
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (1714527000000, "2024-05-01T01:30:00Z"),
+        ("1714527000", "2024-05-01T01:30:00Z"),
+        ("2024-05-01 09:30:00", "2024-05-01T01:30:00Z"),
+        ("2024年5月1日 上午9:30:00", "2024-05-01T01:30:00Z"),
+        ("2024年5月1日 下午9:30:00", "2024-05-01T13:30:00Z"),
+        ("2015-09-06T20:47:01Z", "2015-09-06T20:47:01Z"),
+        ("null", None),
+        ("2.34807E+12", None),
+    ],
+)
+def test_parse_time(value, expected):
+    assert parse_time(value) == expected

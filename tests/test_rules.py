@@ -1,0 +1,57 @@
+"""Red-flag rules: every rule is well formed, fires on its example and supports a known label."""
+
+from __future__ import annotations
+
+import pytest
+
+from collectclf.labels import LABELS
+from collectclf.rules import RULES, find_rule_hits
+from collectclf.text import normalize
+
+EXAMPLES = {
+    "personal_account": "请把钱转到我的个人账户",
+    "credit_repair_fee": "交费即可清除逾期记录",
+    "debt_relief_service": "专业停催团队为您服务",
+    "release_fee": "需先交解冻费",
+    "fake_legal_notice": "您已被下达逮捕令",
+    "credential_request": "请告诉我收到的验证码",
+    "link": "详情见 https://t.cn/ab",
+    "violence": "再不还就砍你",
+    "veiled_menace": "后果自负",
+    "insult": "你这个老赖",
+    "exposure": "我们会爆通讯录",
+    "family_target": "你女儿在哪个学校我们知道",
+    "false_arrest": "再不还就抓你坐牢",
+    "third_party_disclosure": "你的儿子欠我们三万块不还",
+    "hard_deadline": "今天下午5点前必须还清",
+    "escalation": "已移交法务部",
+    "third_party_contact": "我们将联系您的紧急联系人核实",
+    "visit": "明天安排上门",
+    "exaggerated_consequence": "影响子女上学",
+    "repetition": "第3次通知",
+    "official_channel": "请通过官方App还款",
+    "hardship_offer": "如有困难可申请分期",
+    "service_contact": "如有疑问请致电客服",
+    "verification_code": "您的验证码是1234",
+    "about_collection": "记者调查暴力催收乱象",
+    "loan_advert": "恭喜您获得借款额度",
+}
+
+
+def test_every_rule_has_an_example_a_label_and_a_source():
+    assert {rule.id for rule in RULES} == set(EXAMPLES)
+    for rule in RULES:
+        assert rule.label in LABELS and rule.description and rule.cites
+
+
+@pytest.mark.parametrize("rule_id, text", sorted(EXAMPLES.items()))
+def test_rule_fires_on_its_example(rule_id, text):
+    normalized = normalize(text)
+    hits = [hit for hit in find_rule_hits(normalized) if hit.rule.id == rule_id]
+    assert hits, f"{rule_id} did not fire on {normalized!r}"
+    assert all(0 <= h.start < h.end <= len(normalized) for h in hits)
+
+
+def test_rules_see_through_spelling_tricks():
+    hits = {hit.rule.id for hit in find_rule_hits(normalize("再不還錢就爆 通 讯 录，老lai"))}
+    assert {"exposure", "insult"} <= hits

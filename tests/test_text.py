@@ -1,0 +1,106 @@
+"""Normalisation, offsets, tokenizer and redaction."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from collectclf.text import JiebaTokenizer, normalize, normalize_with_offsets, placeholders_as_symbols, redact
+
+PLAIN = "您的借款已逾期3天，请通过官方App还款"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "您的借款已逾期３天，請通過官方ＡＰＰ還款",  # traditional + full-width
+        "您 的 借 款 已 逾 期 3 天，请通过官方App还款",  # spaces
+        "您的借款已逾★期3天，请通过官方App还款",  # star separator
+        "您的借款已逾\u200b期3天，请通过官方App还款",  # zero-width space
+        "您的借款已逾期9天，请通过官方App还款",  # other digits
+    ],
+)
+def test_spelling_variants_normalise_to_the_plain_form(variant):
+    assert normalize(variant) == normalize(PLAIN)
+
+
+def test_masks_numbers_into_placeholders():
+    text = "欠款5,000.00元，尾号1234，卡号6222****8888，致电13812345678或400-123-4567，详见https://t.cn/Ab12，身份证11010119900101123X"
+    out = normalize(text)
+    for token in ("<money>", "<num>", "<card>", "<phone>", "<url>", "<id>"):
+        assert token in out
+    assert not any(ch.isdigit() for ch in out)
+
+
+@pytest.mark.parametrize(
+    "tricky, word",
+    [("威xie", "威胁"), ("wei胁", "威胁"), ("还qian", "还钱"), ("爆tong讯录", "爆通讯录"), ("老lai", "老赖"),
+     ("崔收", "催收"), ("fa院", "法院"), ("起 su", "起诉"), ("zhengxin", "征信")],
+)
+def test_pinyin_and_homophones_restore_domain_words(tricky, word):
+    assert word in normalize(f"你{tricky}了")
+
+
+def test_pinyin_inside_english_words_is_left_alone():
+    assert normalize("please visit Malaysia") == "please visit malaysia"
+
+
+def test_offsets_point_into_the_original_text():
+    original = "貴戶 逾 期３天，請撥打13812345678"
+    result = normalize_with_offsets(original)
+    assert result.text == normalize(original)
+    start = result.text.index("逾期")
+    s, e = result.original_span(start, start + 2)
+    assert original[s:e] == "逾 期"
+    p = result.text.index("<phone>")
+    s, e = result.original_span(p, p + len("<phone>"))
+    assert original[s:e] == "13812345678"
+
+
+def test_placeholders_become_single_symbols():
+    assert len(placeholders_as_symbols("<phone><url>")) == 2
+
+
+def test_tokenizer_keeps_placeholders_whole_and_spans_match():
+    text = normalize("逾期3天请致电13812345678爆通讯录")
+    tokens = JiebaTokenizer().tokenize(text)
+    words = [t for t, _, _ in tokens]
+    assert "<num>" in words and "<phone>" in words and "爆通讯录" in words
+    for word, start, end in tokens:
+        assert text[start:end] == word
+
+
+def test_tokenizer_pickles_without_its_jieba_instance():
+    tokenizer = JiebaTokenizer()
+    tokenizer("先用一次")
+    copy = pickle.loads(pickle.dumps(tokenizer))
+    assert copy == tokenizer and copy("逾期") == ["逾期"]
+    assert repr(copy) == "JiebaTokenizer(user_dict=None)"
+
+
+def test_redact_masks_numbers_and_names():
+    out = redact("尊敬的张伟，请回电13812345678，卡号6222021234567890123")
+    assert "张伟" not in out and "13812345678" not in out and "6222021234567890123" not in out
+    assert out.startswith("尊敬的**")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_normalize_is_idempotent_and_offsets_agree(text):
+    once = normalize(text)
+    assert normalize(once) == once
+    result = normalize_with_offsets(text)
+    assert result.text == once
+    assert len(result.spans) == len(result.text)
+    for start, end in result.spans:
+        assert 0 <= start <= end <= len(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("逾期还款威胁爆通讯录 ★*·x3８<>老赖qianxie")), max_size=40))
+def test_normalize_idempotent_on_domain_alphabet(text):
+    once = normalize(text)
+    assert normalize(once) == once
