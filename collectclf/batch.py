@@ -90,17 +90,20 @@ def _model_for(reference: Any) -> Any:
 
 
 def _score_texts(reference: Any, texts: Sequence[str], evidence: bool, abstain_below: float | None) -> list[tuple[str, list[float], str]]:
-    """Score distinct texts: (label, probabilities, evidence JSON) each. Runs in a worker."""
+    """Score distinct texts: (label, probabilities, evidence JSON) each. Runs in a worker.
+
+    Evidence is computed for collection labels only (not for ``unrelated``), from the same
+    feature rows as the probabilities.
+    """
+    if not texts:
+        return []
     model = _model_for(reference)
-    proba = model.predict_proba(texts)
-    labels = model.decide(proba, abstain_below=abstain_below)
+    wanted = [str(c) for c in model.classes_ if str(c) != "unrelated"] if evidence else False
+    proba, labels, found = model.analyse(list(texts), evidence=wanted, abstain_below=abstain_below, top=3)
     out = []
-    for text, row, label in zip(texts, proba, labels):
-        items = ""
-        if evidence and label not in ("unrelated", "uncertain"):
-            found = model.explain(text, label, top=3)
-            items = json.dumps([_compact(e) for e in found], ensure_ascii=False, separators=(",", ":"))
-        out.append((label, [round(float(p), 6) for p in row], items))
+    for row, label, items in zip(proba, labels, found):
+        text = json.dumps([_compact(e) for e in items], ensure_ascii=False, separators=(",", ":")) if items else ""
+        out.append((label, [round(float(p), 6) for p in row], text))
     return out
 
 

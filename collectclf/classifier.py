@@ -173,8 +173,10 @@ class Result:
 
 # --------------------------------------------------------------------------- the classifier
 def _versions() -> dict[str, str]:
-    names = ("collectclf", "scikit-learn", "numpy", "scipy", "jieba", "opencc")
-    found = {"python": platform.python_version()}
+    from . import __version__
+
+    names = ("scikit-learn", "numpy", "scipy", "jieba", "opencc")
+    found = {"python": platform.python_version(), "collectclf": __version__}
     for name in names:
         try:
             found[name] = metadata.version(name)
@@ -300,50 +302,75 @@ class Classifier(ClassifierMixin, BaseEstimator):
         """Label, scores and evidence for one text (returns a Result) or many (a list)."""
         single = isinstance(texts, str)
         batch = [texts] if single else [as_text(t) for t in texts]
-        proba = self.predict_proba(batch)
-        labels = self.decide(proba, abstain_below=abstain_below)
-        results = []
-        for text, row, label in zip(batch, proba, labels):
-            scores = dict(zip(map(str, self.classes_), map(float, row)))
-            target = label if label != UNCERTAIN else str(self.classes_[int(np.argmax(row))])
-            results.append(Result(label, scores, self.explain(text, target) if evidence else []))
+        proba, labels, found = self.analyse(batch, evidence=evidence, abstain_below=abstain_below)
+        results = [Result(label, dict(zip(map(str, self.classes_), map(float, row))), items)
+                   for row, label, items in zip(proba, labels, found)]
         return results[0] if single else results
+
+    def analyse(
+        self, texts: Sequence[str], *, evidence: bool | Iterable[bool] = True, abstain_below: float | None = None, top: int = 5,
+    ) -> tuple[np.ndarray, list[str], list[list[Evidence]]]:
+        """Probabilities, labels and evidence for many texts, computing the features only once.
+
+        ``evidence``: True for every label, False for none, or the labels whose messages get
+        evidence (batch scoring skips ``unrelated``, most of a phone).
+        """
+        pipeline = self._fitted()
+        normalized = pipeline.named_steps["normalize"].transform(texts)
+        X = pipeline.named_steps["features"].transform(normalized).tocsr()
+        head: CalibratedLinear = pipeline.named_steps["model"]
+        proba = head.predict_proba(X)
+        labels = self.decide(proba, abstain_below=abstain_below)
+        wanted = set(map(str, self.classes_)) if evidence is True else set() if evidence is False else set(evidence)
+        found: list[list[Evidence]] = []
+        for i, (text, label) in enumerate(zip(texts, labels)):
+            target = label if label != UNCERTAIN else str(self.classes_[int(np.argmax(proba[i]))])
+            found.append(self._evidence(as_text(text), X[i], target, top) if target in wanted and label in wanted | {UNCERTAIN}
+                         else [])
+        return proba, labels, found
 
     # ---------------------------------------------------------------- evidence
     @functools.cached_property
-    def _feature_names(self) -> np.ndarray:
-        return self._fitted().named_steps["features"].get_feature_names_out()
+    def _feature_index(self) -> tuple[np.ndarray, dict[str, int]]:
+        """Feature names and the column of each rule (computed once per model)."""
+        names = self._fitted().named_steps["features"].get_feature_names_out()
+        rules = {str(name)[len("rules__rule:"):]: j for j, name in enumerate(names) if str(name).startswith("rules__rule:")}
+        return names, rules
 
     def explain(self, text: object, label: str | None = None, *, top: int = 5) -> list[Evidence]:
         """Rules that fired and the ``top`` n-grams pushing towards ``label`` (default: predicted),
         with spans in the original text."""
         raw = as_text(text)
         pipeline = self._fitted()
-        normalized = normalize_with_offsets(raw)
-        row = pipeline.named_steps["features"].transform([normalized.text])
-        head: CalibratedLinear = pipeline.named_steps["model"]
+        row = pipeline.named_steps["features"].transform(pipeline.named_steps["normalize"].transform([raw])).tocsr()
         if label is None:
-            label = str(head.predict(row)[0])
+            label = str(pipeline.named_steps["model"].predict(row)[0])
+        return self._evidence(raw, row, label, top)
+
+    def _evidence(self, raw: str, row: sp.csr_matrix, label: str, top: int) -> list[Evidence]:
+        """Evidence for one text whose feature row is already computed."""
+        head: CalibratedLinear = self._fitted().named_steps["model"]
         k = int(np.searchsorted(head.classes_, label))
         if k >= len(head.classes_) or head.classes_[k] != label:
             raise ValueError(f"unknown label {label!r}")
+        normalized = normalize_with_offsets(raw)
         # push towards `label` relative to the average class
-        direction = head.coef_[k] - head.coef_.mean(axis=0)
-        row = row.tocsr()
-        contributions = {int(j): float(v * direction[j]) for j, v in zip(row.indices, row.data)}
-        names = self._feature_names
+        direction = head.coef_[k, row.indices] - head.coef_[:, row.indices].mean(axis=0)
+        contributions = dict(zip(row.indices.tolist(), (row.data * direction).tolist()))
+        names, rule_columns = self._feature_index
         found: list[Evidence] = []
         for hit in find_rule_hits(normalized.text):
-            j = int(np.flatnonzero(names == f"rules__rule:{hit.rule.id}")[0])
             start, end = normalized.original_span(hit.start, hit.end)
-            found.append(Evidence("rule", raw[start:end], start, end, hit.rule.label, round(contributions.get(j, 0.0), 4),
+            weight = contributions.get(rule_columns.get(hit.rule.id, -1), 0.0)
+            found.append(Evidence("rule", raw[start:end], start, end, hit.rule.label, round(weight, 4),
                                   hit.rule.id, hit.rule.description, hit.rule.cites))
         seen = {(e.start, e.end) for e in found}
-        ranked = sorted((j for j, c in contributions.items() if c > 0 and not names[j].startswith("rules__")),
-                        key=lambda j: -contributions[j])
+        rule_set = set(rule_columns.values())
+        ranked = sorted((j for j, c in contributions.items() if c > 0 and j not in rule_set), key=lambda j: -contributions[j])
+        locator = _Locator(normalized)
         ngrams: list[Evidence] = []
         for j in ranked:
-            span = _locate(str(names[j]), normalized)
+            span = locator.find(str(names[j]))
             if span is None or span in seen:
                 continue
             seen.add(span)
@@ -407,22 +434,30 @@ class Classifier(ClassifierMixin, BaseEstimator):
         return super().__repr__(N_CHAR_MAX)
 
 
-def _locate(feature_name: str, normalized: Normalized) -> tuple[int, int] | None:
-    """Span in the original text of a ``words__a b`` or ``chars__abc`` feature found in the text."""
-    kind, _, gram = feature_name.partition("__")
-    text = normalized.text
-    if kind == "chars":
-        if any("\ue000" <= ch <= "\ue0ff" for ch in gram) or not gram.strip():
-            return None
-        at = text.find(gram)
-        return None if at < 0 else normalized.original_span(at, at + len(gram))
-    if kind == "words":
-        wanted = gram.split(" ")
-        tokens = JiebaTokenizer().tokenize(text)
-        for i in range(len(tokens) - len(wanted) + 1):
-            if [t for t, _, _ in tokens[i:i + len(wanted)]] == wanted:
-                return normalized.original_span(tokens[i][1], tokens[i + len(wanted) - 1][2])
-    return None
+class _Locator:
+    """Finds where a ``words__a b`` or ``chars__abc`` feature occurs, as a span of the original text."""
+
+    def __init__(self, normalized: Normalized):
+        self.normalized = normalized
+        self._tokens: list[tuple[str, int, int]] | None = None
+
+    def find(self, feature_name: str) -> tuple[int, int] | None:
+        kind, _, gram = feature_name.partition("__")
+        text = self.normalized.text
+        if kind == "chars":
+            if any("\ue000" <= ch <= "\ue0ff" for ch in gram) or not gram.strip():
+                return None
+            at = text.find(gram)
+            return None if at < 0 else self.normalized.original_span(at, at + len(gram))
+        if kind == "words":
+            if self._tokens is None:
+                self._tokens = JiebaTokenizer().tokenize(text)
+            wanted = gram.split(" ")
+            tokens = self._tokens
+            for i in range(len(tokens) - len(wanted) + 1):
+                if all(tokens[i + n][0] == w for n, w in enumerate(wanted)):
+                    return self.normalized.original_span(tokens[i][1], tokens[i + len(wanted) - 1][2])
+        return None
 
 
 def to_json(result: Result | list[Result]) -> str:

@@ -74,6 +74,18 @@ def traditional_share(rows: list[dict]) -> float:
     return sum(converter.convert(r["text"]) != r["text"] for r in rows) / max(len(rows), 1)
 
 
+def length_bucket(text: str) -> str:
+    return "<30" if len(text) < 30 else "30-120" if len(text) <= 120 else ">120"
+
+
+def breakdown(rows: list[dict], field: str) -> dict[str, dict[str, int]]:
+    """Per label, how many rows have each value of ``field`` (``length`` = length bucket)."""
+    table: dict[str, Counter] = {label: Counter() for label in LABELS}
+    for row in rows:
+        table[row["label"]][length_bucket(row["text"]) if field == "length" else row[field] or "-"] += 1
+    return {label: dict(counts.most_common()) for label, counts in table.items()}
+
+
 def write(path: Path, rows: list[dict]) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         for row in rows:
@@ -104,9 +116,11 @@ def main() -> int:
             label: round(traditional_share([r for r in train if r["label"] == label]), 3) for label in LABELS
         },
         "hard_negatives_in_train": sum(r["slice"] == "unrelated_hard" for r in train),
+        "train_breakdown": {field: breakdown(train, field) for field in ("channel", "recipient", "sender", "length")},
+        "heldout_breakdown": {field: breakdown(heldout, field) for field in ("channel", "recipient", "length")},
     }
     (ROOT / "corpus_report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(report, ensure_ascii=False, indent=2))
+    print(json.dumps({k: v for k, v in report.items() if not k.endswith("breakdown")}, ensure_ascii=False, indent=2))
     minimum = {"fraudulent": 800, "threatening": 800, "pressuring": 800, "compliant": 800, "unrelated": 2000}
     short = {k: v for k, v in minimum.items() if report["train"].get(k, 0) < v}
     short_held = {k: 150 for k in LABELS if report["heldout"].get(k, 0) < 150}

@@ -77,14 +77,14 @@ def test_truncated_xml_keeps_what_was_read_and_reports_the_rest(tmp_path):
 
 def test_mixed_encodings_in_one_csv_are_repaired_per_field(tmp_path):
     path = tmp_path / "mixed.csv"
-    path.write_bytes("text\n".encode() + "您好，请还款\n".encode("utf-8") + "逾期通知\n".encode("gb18030"))
+    path.write_bytes(b"text\n" + "您好，请还款\n".encode() + "逾期通知\n".encode("gb18030"))
     texts = [m.text for m in read_messages(path)]
     assert texts == ["您好，请还款", "逾期通知"]
 
 
 def test_csv_quotes_and_newlines_inside_fields(tmp_path):
     path = tmp_path / "q.csv"
-    path.write_bytes('内容,号码\r\n"第一行\r\n第二行, 有""引号""",10690000001\r\n'.encode("utf-8"))
+    path.write_bytes('内容,号码\r\n"第一行\r\n第二行, 有""引号""",10690000001\r\n'.encode())
     (message,) = read_messages(path)
     assert message.text == '第一行\r\n第二行, 有"引号"' and message.sender == "10690000001"
 
