@@ -92,7 +92,7 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Sequence[str]) -> CalibratedLinear:
         """Fit the base estimator and the temperature."""
         X = _as_csr(X)
-        y = np.asarray(y)
+        y = np.asarray([str(label) for label in y], dtype=object)
         self.classes_ = np.unique(y)
         self.temperature_ = 1.0
         if self.cv and self.cv > 1 and len(self.classes_) > 1:
