@@ -108,6 +108,14 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- train / evaluate / report
+def _literal(value: str) -> Any:
+    """A --param value: JSON when it parses (numbers, lists), else the string itself."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from .training import model_card, train
 
@@ -116,8 +124,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
             sys.stderr.write(f"collectclf: {message}\n")
 
     label_map = dict(pair.split("=", 1) for pair in args.label_map) if args.label_map else None
+    params = {key: _literal(value) for key, value in (pair.split("=", 1) for pair in args.param or [])}
     model = train(args.data, text_column=args.text_column, label_column=args.label_column, label_map=label_map,
-                  model=args.family, seed=args.seed, cv=args.cv, search=args.search, progress=say)
+                  model=args.family, seed=args.seed, cv=args.cv, search=args.search, progress=say, **params)
     cv = model.metadata_.get("metrics", {}).get("cv")
     if cv:
         _print(f"{'label':<14}{'precision':>10}{'recall':>10}{'f1':>8}{'support':>9}")
@@ -202,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cv", type=int, default=5, help="cross-validation folds (0 to skip)")
     p.add_argument("--search", action="store_true", help="run the small documented hyper-parameter search")
+    p.add_argument("--param", nargs="*", metavar="KEY=VALUE", help="Classifier parameters, e.g. C=0.5 min_df=1")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_train)
 

@@ -85,7 +85,7 @@ RULES: tuple[Rule, ...] = (
           r"老赖|骗子|不要脸|畜生|人渣|废物|垃圾|傻[逼比b]|\bsb\b|死全家|你妈|他妈|tmd|\bnmsl\b|王八|贱人|滚|无耻|臭不要脸"),
     _rule("exposure", "threatening", "threat to expose the debt to contacts, employer or the public",
           "GUIDE §threatening; NIFA; SOFT",
-          r"爆通讯录|通讯录" + _ANY + r"(发|通知|告诉|群发|打)|群发|朋友圈|抖音|大字报|横幅|p图|曝光|公之于众|贴" + _ANY
+          r"爆" + _ANY + r"通讯录|(发|群发|打|通知)(到|给|遍)?" + _ANY + r"通讯录|通讯录" + _ANY + r"(发|通知|告诉|群发|打)|群发|朋友圈|抖音|大字报|横幅|p图|曝光|公之于众|贴" + _ANY
           + r"(小区|村|单位|公司|门口)|传单|全村|街坊|邻居|亲朋好友都知道|让所有人知道"),
     _rule("family_target", "threatening", "names where the family or children live or study",
           "GUIDE §threatening; SOFT (跟踪)",

@@ -23,6 +23,7 @@ from .features import as_text
 
 __all__ = [
     "SEARCH_GRID",
+    "SEARCH_GRIDS",
     "compare_models",
     "cross_validate_model",
     "data_sha256",
@@ -30,6 +31,7 @@ __all__ = [
     "expected_calibration_error",
     "load_corpus",
     "model_card",
+    "search_parameters",
     "train",
 ]
 
@@ -37,10 +39,19 @@ log = logging.getLogger(__name__)
 
 _TABLE_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
 
-#: The documented hyper-parameter search of ``collectclf train --search``.
+#: The documented hyper-parameter search of ``collectclf train --search`` (logistic regression).
 SEARCH_GRID: dict[str, list[Any]] = {
     "C": [5.0, 20.0, 50.0],
     "char_ngram_range": [(1, 3), (2, 4)],
+}
+
+#: The search per model family: each family's own regularisation scale (a linear SVM does not
+#: converge at logistic regression's C, and ``alpha`` families ignore C altogether).
+SEARCH_GRIDS: dict[str, dict[str, list[Any]]] = {
+    "logreg": SEARCH_GRID,
+    "svm": {"C": [0.1, 0.5, 2.0], "char_ngram_range": [(1, 3), (2, 4)]},
+    "sgd": {"alpha": [1e-5, 2e-5, 1e-4], "char_ngram_range": [(1, 3), (2, 4)]},
+    "cnb": {"alpha": [0.03, 0.1, 0.3], "char_ngram_range": [(1, 3), (2, 4)]},
 }
 
 
@@ -58,9 +69,12 @@ def load_corpus(
     split: str = "train",
 ) -> tuple[list[str], list[str]]:
     """Texts and labels from a ``datasets.Dataset``/``DatasetDict``, a pandas DataFrame, a local
-    CSV/TSV/JSONL/Parquet path (read with ``datasets.load_dataset``) or a hub dataset name.
+    CSV/TSV/JSONL/Parquet path (read with ``datasets.load_dataset``), a directory written by
+    ``Dataset.save_to_disk``, or a hub dataset name.
 
-    ``label_map`` renames labels (labels it does not mention are kept).
+    Integer labels of a ``ClassLabel`` column become their names; ``label_map`` then renames
+    labels (labels it does not mention are kept). Rows without a label are an error, because a
+    silently dropped row changes the corpus the model and its hash describe.
     """
     import datasets
 
@@ -70,9 +84,13 @@ def load_corpus(
         if split not in data:
             raise CorpusError(f"the dataset has no split {split!r}; it has {sorted(data)}")
         data = data[split]
+    names: Callable[[Any], str] | None = None
     if isinstance(data, datasets.Dataset):
         columns = data.column_names
         get = data.__getitem__
+        feature = data.features.get(label_column)
+        if isinstance(feature, datasets.ClassLabel):
+            names = feature.int2str
     elif hasattr(data, "columns") and hasattr(data, "__getitem__"):  # pandas DataFrame
         columns = [str(c) for c in data.columns]
 
@@ -84,7 +102,13 @@ def load_corpus(
         if column not in columns:
             raise CorpusError(f"column {column!r} not found; the data has {columns}")
     texts = [as_text(t) for t in get(text_column)]
-    labels = [str(label) for label in get(label_column)]
+    raw_labels = get(label_column)
+    missing = [i for i, label in enumerate(raw_labels)
+               if as_text(label).strip() == "" or (names is not None and label == -1)]  # ClassLabel: -1 = none
+    if missing:
+        raise CorpusError(f"{len(missing)} row(s) have no {label_column!r} (first: row {missing[0]}); "
+                          "label them or remove them")
+    labels = [names(int(label)) if names else str(label) for label in raw_labels]
     if label_map:
         labels = [label_map.get(label, label) for label in labels]
     return texts, labels
@@ -95,6 +119,12 @@ def _load_path(path: str, split: str) -> Any:
 
     local = Path(path)
     suffix = local.suffix.lower()
+    if local.is_dir():
+        try:
+            return datasets.load_from_disk(str(local))
+        except FileNotFoundError:
+            raise CorpusError(f"{path} is a directory but not one written by Dataset.save_to_disk; "
+                              "pass a CSV/TSV/JSONL/Parquet file") from None
     if local.exists():
         if suffix not in _TABLE_FORMATS:
             raise CorpusError(f"{path}: unsupported corpus format {suffix!r}; use CSV, TSV, JSONL or Parquet")
@@ -106,9 +136,23 @@ def _load_path(path: str, split: str) -> Any:
         return datasets.load_dataset(path, split=split)
     except (ConnectionError, OSError) as error:
         raise CorpusError(
-            f"could not load the hub dataset {path!r}: {error.__class__.__name__}. "
-            "Hub datasets need a network connection; download it elsewhere and pass a local file."
+            f"could not load {path!r}: it is not a local file, and as a hub dataset name it failed "
+            f"({error.__class__.__name__}: {str(error).splitlines()[0] if str(error) else 'no detail'}). "
+            "Hub datasets need a network connection (and HF_DATASETS_OFFLINE/HF_HUB_OFFLINE unset); "
+            "download the data elsewhere and pass a local CSV/TSV/JSONL/Parquet file."
         ) from None
+
+
+def _check_counts(labels: Sequence[str], folds: int, what: str) -> None:
+    """Fail early, with the remedy, when a label is too rare for ``folds``-fold splitting (sklearn
+    would otherwise warn and then fail inside a fold)."""
+    counts = {label: labels.count(label) for label in set(labels)}
+    if len(counts) < 2:
+        raise CorpusError(f"training needs at least two distinct labels; found {sorted(counts)}")
+    rare = sorted((n, label) for label, n in counts.items() if n < folds)
+    if rare:
+        listed = ", ".join(f"{label!r} ({n})" for n, label in rare)
+        raise CorpusError(f"{what} needs at least {folds} examples of every label; too few: {listed}")
 
 
 def data_sha256(texts: Sequence[str], labels: Sequence[str]) -> str:
@@ -135,18 +179,25 @@ def expected_calibration_error(proba: np.ndarray, y_true_index: np.ndarray, bins
 
 
 def evaluate_predictions(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str]) -> dict[str, Any]:
-    """Macro-F1, accuracy, per-label precision/recall/F1/support, confusion matrix and ECE."""
+    """Macro-F1, accuracy, per-label precision/recall/F1/support, confusion matrix and ECE.
+
+    ``proba`` has one column per entry of ``classes``. True labels the model does not know are
+    kept (they can only be errors) and appear in the per-label table and confusion matrix;
+    macro-F1 averages over the labels that occur in the truth or the predictions. ECE uses the
+    rows whose true label the model knows.
+    """
     classes = [str(c) for c in classes]
     y_true = [str(y) for y in y_true]
     y_pred = [classes[i] for i in proba.argmax(axis=1)]
     labels = classes + sorted(set(y_true) - set(classes))
     precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    occurring = [label for label in labels if label in set(y_true) | set(y_pred)]
     index = {c: i for i, c in enumerate(classes)}
-    known = np.array([y in index for y in y_true])
+    known = np.array([y in index for y in y_true], dtype=bool)
     true_index = np.array([index.get(y, -1) for y in y_true])
     return {
         "n": len(y_true),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=occurring, average="macro", zero_division=0)) if y_true else 0.0,
         "accuracy": float(np.mean([a == b for a, b in zip(y_true, y_pred)])) if y_true else 0.0,
         "ece": expected_calibration_error(proba[known], true_index[known]) if known.any() else 0.0,
         "per_label": {
@@ -200,6 +251,39 @@ def compare_models(
 
 
 # --------------------------------------------------------------------------- training
+def _plain(value: Any) -> Any:
+    """Tuples as lists, so parameters read back from JSON compare equal."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def search_parameters(
+    estimator: Classifier, texts: Sequence[str], labels: Sequence[str], *, cv: int = 3, seed: int = 0,
+    grid: Mapping[str, Sequence[Any]] | None = None, progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Cross-validated macro-F1 for every point of ``grid`` (default: the family's :data:`SEARCH_GRIDS`).
+
+    Every point uses the same stratified folds; ties go to the earlier point, so the choice is
+    reproducible. The default grid is the estimator family's entry of :data:`SEARCH_GRIDS`.
+    Returns the grid, a row per point and the best parameters.
+    """
+    from sklearn.model_selection import ParameterGrid
+
+    grid = dict(grid or SEARCH_GRIDS.get(estimator.model, SEARCH_GRID))
+    points = list(ParameterGrid(grid))
+    rows = []
+    for i, point in enumerate(points, 1):
+        candidate = clone(estimator).set_params(**point)
+        metrics = cross_validate_model(candidate, texts, labels, cv=cv, seed=seed)
+        rows.append({"params": {k: _plain(v) for k, v in point.items()},
+                     "macro_f1_mean": metrics["macro_f1_mean"], "macro_f1_std": metrics["macro_f1_std"]})
+        if progress:
+            shown = ", ".join(f"{k}={_plain(v)}" for k, v in point.items())
+            progress(f"setting {i}/{len(points)} ({shown}): macro-F1 {metrics['macro_f1_mean']:.3f}")
+    best = max(range(len(rows)), key=lambda i: (rows[i]["macro_f1_mean"], -i))
+    return {"cv": cv, "grid": {k: [_plain(v) for v in vs] for k, vs in grid.items()}, "results": rows,
+            "best_params": dict(points[best]), "best_macro_f1": rows[best]["macro_f1_mean"]}
+
+
 def train(
     data: Any,
     text_column: str = "text",
@@ -210,41 +294,51 @@ def train(
     seed: int = 0,
     cv: int = 0,
     search: bool = False,
+    split: str = "train",
     progress: Callable[[str], None] | None = None,
     **params: Any,
 ) -> Classifier:
     """Train a :class:`Classifier` on a corpus (see :func:`load_corpus` for accepted inputs).
 
-    With ``cv`` > 1 the cross-validated metrics are computed first and stored with the model;
-    ``search`` runs the small grid :data:`SEARCH_GRID` by cross-validated macro-F1 first.
-    The training-data hash, seed, parameters and versions travel with the saved model.
+    ``data`` is a ``datasets.Dataset``/``DatasetDict`` (its ``split``), a pandas DataFrame, a
+    CSV/TSV/JSONL/Parquet path or a hub dataset name. ``params`` go to :class:`Classifier`
+    (``C``, ``min_df``, ``calibration_cv``, …). With ``cv`` > 1 the cross-validated metrics are
+    computed first and stored with the model; ``search`` first picks the best point of the small
+    grid of the family (:data:`SEARCH_GRIDS`) by ``max(cv, 3)``-fold macro-F1. ``progress`` receives one line per
+    step (the CLI prints them); otherwise they are logged. Same data + seed → same model.
+    The training-data hash, seed, parameters, metrics and versions travel with the saved model.
     """
-    texts, labels = load_corpus(data, text_column=text_column, label_column=label_column, label_map=label_map)
     say = progress or (lambda message: log.info("%s", message))
+    texts, labels = load_corpus(data, text_column=text_column, label_column=label_column, label_map=label_map,
+                                split=split)
+    counts = {label: labels.count(label) for label in sorted(set(labels))}
+    say(f"read {len(texts)} messages: " + ", ".join(f"{label} {n}" for label, n in counts.items()))
     estimator = Classifier(model, random_state=seed, **params)
+    calibration = estimator.calibration_cv if estimator.calibration_cv and estimator.calibration_cv > 1 else 1
+    _check_counts(labels, calibration, f"calibration ({estimator.calibration_cv} folds)")
     search_result = None
     if search:
-        from sklearn.model_selection import GridSearchCV
-
-        say(f"searching {sum(1 for _ in _grid_points())} parameter settings with {max(cv, 3)}-fold CV")
-        grid = GridSearchCV(estimator, SEARCH_GRID, scoring="f1_macro",
-                            cv=StratifiedKFold(max(cv, 3), shuffle=True, random_state=seed), n_jobs=1)
-        grid.fit(np.asarray(texts, dtype=object), np.asarray(labels, dtype=object))
-        estimator = clone(grid.best_estimator_)
-        search_result = {"grid": {k: [list(v) if isinstance(v, tuple) else v for v in vs] for k, vs in SEARCH_GRID.items()},
-                         "best_params": {k: list(v) if isinstance(v, tuple) else v for k, v in grid.best_params_.items()},
-                         "best_macro_f1": float(grid.best_score_)}
+        folds = max(cv, 3)
+        _check_counts(labels, folds, f"the search ({folds}-fold CV)")
+        size = sum(1 for _ in _grid_points(estimator.model))
+        say(f"searching {size} parameter settings with {folds}-fold CV")
+        search_result = search_parameters(estimator, texts, labels, cv=folds, seed=seed, progress=say)
+        estimator = clone(estimator).set_params(**search_result["best_params"])
+        search_result["best_params"] = {k: _plain(v) for k, v in search_result["best_params"].items()}
+        say(f"best: {search_result['best_params']} (macro-F1 {search_result['best_macro_f1']:.3f})")
     metrics: dict[str, Any] = {}
     if cv and cv > 1:
+        _check_counts(labels, cv, f"{cv}-fold cross-validation")
         say(f"cross-validating ({cv} folds)")
         metrics["cv"] = cross_validate_model(estimator, texts, labels, cv=cv, seed=seed,
                                              progress=lambda i, n: say(f"fold {i}/{n} done"))
-    say(f"fitting on {len(texts)} messages")
+    say(f"fitting {estimator.model} on {len(texts)} messages")
+    start = time.perf_counter()
     classifier = estimator.fit(texts, labels)
+    say(f"fitted in {time.perf_counter() - start:.1f} s")
     classifier.metadata_ = {
         "seed": seed,
-        "training_data": {"sha256": data_sha256(texts, labels), "n": len(texts),
-                          "counts": {label: labels.count(label) for label in sorted(set(labels))}},
+        "training_data": {"sha256": data_sha256(texts, labels), "n": len(texts), "counts": counts},
         "metrics": metrics,
     }
     if search_result:
@@ -252,10 +346,10 @@ def train(
     return classifier
 
 
-def _grid_points() -> Iterable[dict[str, Any]]:
+def _grid_points(family: str = "logreg") -> Iterable[dict[str, Any]]:
     from sklearn.model_selection import ParameterGrid
 
-    return ParameterGrid(SEARCH_GRID)
+    return ParameterGrid(SEARCH_GRIDS.get(family, SEARCH_GRID))
 
 
 # --------------------------------------------------------------------------- model card
@@ -288,6 +382,13 @@ def model_card(classifier: Classifier, *, title: str = "collectclf model", evalu
         f"- seed: {meta.get('seed')}; training messages: {data.get('n')}; data SHA-256: `{data.get('sha256')}`",
         f"- label counts: {data.get('counts')}",
     ]
+    search = meta.get("search")
+    if search:
+        parts += ["", f"## Parameter search ({search['cv']}-fold CV macro-F1)", "",
+                  "| parameters | macro-F1 | ± |", "|---|---|---|"]
+        parts += [f"| `{json.dumps(row['params'])}` | {row['macro_f1_mean']:.3f} | {row['macro_f1_std']:.3f} |"
+                  for row in search.get("results", [])]
+        parts += ["", f"Chosen: `{json.dumps(search['best_params'])}`."]
     cv = meta.get("metrics", {}).get("cv")
     if cv:
         parts += ["", f"## Cross-validation ({cv['cv']} folds)", "",
