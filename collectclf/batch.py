@@ -108,8 +108,9 @@ def _score_texts(reference: Any, texts: Sequence[str], evidence: bool, abstain_b
 
 
 def _compact(item: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {"rule": item.rule_id} if item.kind == "rule" else {"ngram": item.text}
-    entry.update(label=item.label, text=item.text, span=[item.start, item.end])
+    text = _printable(item.text)
+    entry: dict[str, Any] = {"rule": item.rule_id} if item.kind == "rule" else {"ngram": text}
+    entry.update(label=item.label, text=text, span=[item.start, item.end])
     return entry
 
 
@@ -137,6 +138,7 @@ def _prepare(message: Message, options: ScoreOptions) -> tuple[str | None, list[
 
 def score_messages(
     messages: Iterable[Message], *, model: Any = None, options: ScoreOptions | None = None, summary: Summary | None = None,
+    prior: Iterable[Message] = (),
 ) -> Iterator[dict[str, Any]]:
     """Score messages lazily; yields one output row (a dict) per message, in input order."""
     from . import load
@@ -147,7 +149,7 @@ def score_messages(
     loaded = _model_for(model) if not isinstance(model, (str, os.PathLike)) else load(model)
     labels = [str(c) for c in loaded.classes_]
     jobs = options.jobs or os.cpu_count() or 1
-    seen_keys: set[bytes] = set()
+    seen_keys: set[bytes] = {_key(m) for m in prior}
     cache: OrderedDict[str, tuple[str, list[float], str]] = OrderedDict()
     chunks = _chunked(iter(messages), max(1, options.chunk_size))
     prepared = (_prepare_chunk(chunk, options) for chunk in chunks)
@@ -167,8 +169,7 @@ def score_messages(
         fresh = dict(zip(wanted, scored))
         for message, (text, flags, error) in zip(chunk, states):
             summary.read += 1
-            key = hashlib.blake2b(json.dumps([message.sender, message.timestamp, message.text if isinstance(message.text, str) else None,
-                                              message.direction], ensure_ascii=False).encode("utf-8", "surrogatepass"), digest_size=12).digest()
+            key = _key(message)
             if key in seen_keys and message.text:
                 flags.append("duplicate")
                 summary.duplicates += 1
@@ -193,6 +194,11 @@ def score_messages(
             yield row
         while len(cache) > _CACHE_SIZE:
             cache.popitem(last=False)
+
+
+def _key(message: Message) -> bytes:
+    return hashlib.blake2b(json.dumps([message.sender, message.timestamp, message.text if isinstance(message.text, str) else None,
+                                       message.direction], ensure_ascii=False).encode("utf-8", "surrogatepass"), digest_size=12).digest()
 
 
 def _prepare_chunk(chunk: list[Message], options: ScoreOptions) -> tuple[list[Message], list[tuple[str | None, list[str], str | None]]]:
@@ -232,7 +238,7 @@ def _row(message: Message, options: ScoreOptions, labels: list[str]) -> dict[str
         from .text import redact
 
         sender, text = redact(sender), redact(text)
-    row: dict[str, Any] = {"id": message.id, "sender": sender, "timestamp": message.timestamp or "", "direction": message.direction}
+    row: dict[str, Any] = {"id": _printable(str(message.id)), "sender": sender, "timestamp": message.timestamp or "", "direction": message.direction}
     if options.include_text:
         row["text"] = text
     row.update({"label": "", **{f"p_{name}": None for name in labels}, "evidence": "", "error": "", "flags": ""})
@@ -305,6 +311,8 @@ def score_file(
     model_obj = load(model, trusted=trusted) if model is None or isinstance(model, (str, os.PathLike)) else model
     messages = read_messages(path, fmt=fmt, text_column=text_column)
     journal = target.with_name(target.name + ".partial.jsonl")
+    if target.is_dir():
+        raise OSError(f"cannot write {target}: it is a directory")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, done = _open_journal(journal, _fingerprint(path, options, fmt, text_column), options.resume)
@@ -320,7 +328,8 @@ def score_file(
     progress = _progress(options, initial=done)
     try:
         with handle:
-            for row in score_messages(source, model=reference, options=options, summary=summary):
+            prior = islice(read_messages(path, fmt=fmt, text_column=text_column), done) if done else ()
+            for row in score_messages(source, model=reference, options=options, summary=summary, prior=prior):
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
                 if progress is not None:
                     progress.update(1)
@@ -333,7 +342,12 @@ def score_file(
     finally:
         if progress is not None:
             progress.close()
-    _finalise(journal, target, kind, [str(c) for c in model_obj.classes_], options)
+    try:
+        _finalise(journal, target, kind, [str(c) for c in model_obj.classes_], options)
+    except OSError as error:
+        target.with_name(target.name + ".tmp").unlink(missing_ok=True)
+        raise OSError(f"writing {target} failed ({error.strerror or error}); the scored rows are kept in {journal}: "
+                      "fix it and rerun with --resume") from None
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -344,6 +358,8 @@ def _recount(journal: Path, summary: Summary) -> None:
         for line in handle:
             row = json.loads(line)
             summary.read += 1
+            if "duplicate" in (row.get("flags") or "").split(","):
+                summary.duplicates += 1
             if row.get("label"):
                 summary.scored += 1
                 summary.labels[row["label"]] += 1

@@ -390,6 +390,7 @@ def _xml_message(element: ET.Element, position: int) -> Message:
 def _connect_readonly(path: Path) -> sqlite3.Connection:
     try:
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        connection.text_factory = lambda raw: raw.decode("utf-8", errors="replace")
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return connection
     except sqlite3.DatabaseError as error:

@@ -1,10 +1,12 @@
 """Text normalisation with an offset map, and the jieba tokenizer.
 
 Normalisation makes spelling tricks irrelevant to the label: NFKC (full-width → half-width),
-lower case, traditional → simplified (OpenCC's character table), zero-width characters dropped,
-pinyin and homophone spellings of a small domain vocabulary restored (威xie → 威胁), separators
-between Chinese characters removed (逾*期 → 逾期), and numbers masked into placeholder tokens
-(``<url>``, ``<phone>``, ``<id>``, ``<card>``, ``<money>``, ``<num>``).
+lower case, traditional → simplified (OpenCC's character table plus a few Hong Kong variants),
+zero-width characters and emoji dropped (a few meaningful ones spelled out: 🔪 → 刀), pinyin and
+homophone spellings of a domain vocabulary restored (威xie → 威胁, 崔收 → 催收), separators between
+Chinese characters removed (逾*期 → 逾期), and numbers masked into placeholder tokens (``<url>``,
+``<phone>``, ``<id>``, ``<card>``, ``<money>``, ``<num>``) whether written in digits, masked with
+x/* (逾期x天) or in Chinese numerals (逾期三天, 两千元, 一三八…).
 
 Every step is a regular-expression rewrite or a per-character table, so the same steps run in
 two modes: :func:`normalize` (fast, text only) and :func:`normalize_with_offsets` (slow, keeps for
@@ -20,9 +22,9 @@ import functools
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Callable
 
 __all__ = [
     "PLACEHOLDERS",
@@ -42,11 +44,36 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
 
 # --------------------------------------------------------------------------- per-character table
+# Emoji and decorative symbols carry no meaning for the label and are inserted to break keywords
+# (逾🔥期), so they are dropped; the few that do mean something are spelled out instead.
+_DECORATION_RANGES: tuple[tuple[int, int], ...] = (
+    (0x2600, 0x27BF),  # miscellaneous symbols, dingbats (★ ☆ ♥ ✅ ⚠ ❤)
+    (0x25A0, 0x25FF),  # geometric shapes (■ ◆ ● ○ ▲)
+    (0x2B00, 0x2BFF),  # arrows and stars (⭐ ⬆)
+    (0x1F000, 0x1FAFF),  # emoji, pictographs, skin-tone modifiers
+    (0xFE00, 0xFE0F),  # variation selectors (❤️ = ❤ + U+FE0F)
+    (0x20E3, 0x20E3),  # combining keycap
+)
+_EMOJI_WORDS: dict[str, str] = {
+    "🔪": "刀", "🗡": "刀", "💀": "死", "☠": "死", "⚰": "棺材", "🔫": "枪", "💣": "炸弹", "🧨": "炸弹", "🩸": "血",
+}
+# Hong Kong variant characters that OpenCC's t2s table leaves alone (s2hk writes them).
+_VARIANT_CHARS: dict[str, str] = {"衞": "卫", "枱": "台", "敍": "叙", "粧": "妆", "糭": "粽", "衹": "只"}
+# Hong Kong / Taiwan spellings whose characters are also simplified ones, so only the word tells.
+_VARIANT_WORDS: dict[str, str] = {"回覆": "回复", "答覆": "答复", "反覆": "反复", "瞭解": "了解", "明瞭": "明了"}
+_VARIANT_WORD_RE = re.compile("|".join(_VARIANT_WORDS))
+
+
+def _is_decoration(codepoint: int) -> bool:
+    return any(low <= codepoint <= high for low, high in _DECORATION_RANGES)
+
+
 class _CharTable(dict):
     """``str.translate`` table: NFKC, lower case, traditional → simplified, cached per character.
 
     Each entry is iterated to a fixed point so the mapping is idempotent. Surrogates, NUL and
-    other control characters (except whitespace) map to nothing.
+    other control characters (except whitespace), format characters (zero-width) and emoji /
+    decorative symbols map to nothing; a few meaningful emoji map to words (🔪 → 刀).
     """
 
     def __init__(self, convert: Callable[[str], str]):
@@ -54,7 +81,14 @@ class _CharTable(dict):
         self._convert = convert
 
     def _one(self, ch: str) -> str:
-        out = unicodedata.normalize("NFKC", ch).lower()
+        if ch in _EMOJI_WORDS:
+            return _EMOJI_WORDS[ch]
+        out = unicodedata.normalize("NFKC", ch)
+        if out == ch and _is_decoration(ord(ch)):
+            return ""
+        out = out.lower()
+        if out in _VARIANT_CHARS:
+            return _VARIANT_CHARS[out]
         return self._convert(out) if out else out
 
     def __missing__(self, codepoint: int) -> str:
@@ -83,9 +117,12 @@ def _char_table() -> _CharTable:
 
 
 # --------------------------------------------------------------------------- pinyin / homophones
-# Domain words whose characters collectors spell in pinyin or with homophones to dodge filters.
-# Each character lists the spellings accepted for it; a variant must keep at least one Chinese
-# character or be written entirely in pinyin (then it must stand alone between non-letters).
+# Domain words that senders spell in pinyin or with homophones to dodge carriers' keyword filters.
+# _DOMAIN_SPELLINGS lists, per character, its pinyin (and a few long-standing homophones); any
+# character of a domain word may be spelled so. _DOMAIN_HOMOPHONES lists whole-word homophone
+# spellings, kept per word because a homophone character alone is usually an ordinary word (发,
+# 代, 尚). A spelling is restored only if it keeps a Chinese character or has at least five letters
+# of pinyin standing alone between non-letters (zhengxin): short pinyin is too ambiguous (anqi).
 _DOMAIN_SPELLINGS: dict[str, tuple[str, ...]] = {
     "威": ("wei", "危", "葳"), "胁": ("xie", "协", "挟"), "还": ("huan",), "钱": ("qian",),
     "款": ("kuan",), "逾": ("yu",), "期": ("qi",), "征": ("zheng", "正"), "信": ("xin",),
@@ -95,31 +132,63 @@ _DOMAIN_SPELLINGS: dict[str, tuple[str, ...]] = {
     "催": ("cui", "崔"), "收": ("shou",), "爆": ("bao",), "欠": ("qian",), "债": ("zhai",),
     "上": ("shang",), "门": ("men",), "立": ("li",), "案": ("an",), "传": ("chuan",),
     "票": ("piao",), "拘": ("ju",), "留": ("liu",), "公": ("gong",), "安": ("an",),
-    "黑": ("hei",), "名": ("ming",), "单": ("dan",),
+    "黑": ("hei",), "名": ("ming",), "单": ("dan",), "借": ("jie",), "贷": ("dai",),
+    "利": ("li",), "息": ("xi",), "讼": ("song",), "执": ("zhi",), "行": ("xing",),
+    "冻": ("dong",), "结": ("jie",), "失": ("shi",), "曝": ("bao",), "光": ("guang",),
+    "诈": ("zha",), "骗": ("pian",), "骚": ("sao",), "扰": ("rao",), "家": ("jia",),
+    "人": ("ren",), "联": ("lian",), "系": ("xi",), "微": ("wei",), "支": ("zhi",),
+    "付": ("fu",), "宝": ("bao",), "转": ("zhuan",), "账": ("zhang",), "户": ("hu",),
+    "验": ("yan",), "证": ("zheng",), "码": ("ma",), "手": ("shou",), "续": ("xu",),
+    "费": ("fei",), "保": ("bao",), "金": ("jin",), "解": ("jie",), "停": ("ting",),
+    "网": ("wang",), "外": ("wai",), "访": ("fang",), "罚": ("fa",), "刑": ("xing",),
+    "事": ("shi",), "犯": ("fan",), "罪": ("zui",), "后": ("hou",), "果": ("guo",),
+    "派": ("pai",), "位": ("wei",),
+}
+_DOMAIN_HOMOPHONES: dict[str, tuple[str, ...]] = {
+    "催收": ("摧收",), "征信": ("征芯",), "老赖": ("佬赖",), "坐牢": ("做牢",), "通讯录": ("通迅录",),
+    "爆通讯录": ("暴通讯录", "爆通迅录"), "欠款": ("歉款",), "曝光": ("爆光",), "骚扰": ("搔扰",),
+    "诈骗": ("炸骗",), "法院": ("发院",), "起诉": ("启诉",), "逾期": ("俞期",), "还款": ("环款",),
+    "贷款": ("代款",), "家人": ("家仁",), "上门": ("尚门",), "冻结": ("冻洁",), "公安": ("公桉",),
+    "传票": ("传漂",), "黑名单": ("嘿名单",), "微信": ("薇信", "徽信"), "利息": ("利熄",),
+    "失信": ("失芯",), "拘留": ("拘溜",), "立案": ("立桉",),
 }
 _DOMAIN_WORDS: tuple[str, ...] = (
     "威胁", "还钱", "还款", "逾期", "征信", "起诉", "法院", "法务", "律师函", "律师", "老赖", "坐牢",
     "通讯录", "催收", "爆通讯录", "欠款", "欠债", "上门", "立案", "传票", "拘留", "公安", "黑名单",
+    "借款", "贷款", "利息", "诉讼", "执行", "冻结", "失信", "曝光", "诈骗", "骚扰", "家人", "联系人",
+    "微信", "支付宝", "转账", "账户", "验证码", "手续费", "保证金", "解冻", "停催", "网贷", "外访",
+    "罚息", "刑事", "犯罪", "后果", "派人", "单位",
 )
-_SEP_CLASS = r"[\s★☆*＊·•・.\-_|/~+#^]"
+# Symbols put between the characters of a word (逾*期, 催 收, 刑·事); emoji are already dropped.
+_SEP_CLASS = r"[\s★☆*＊·•・.\-_|/~+#^※丨丶]"
 
 
 def _domain_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
-    """One regex matching any mixed spelling of a domain word, and a lookup back to the word."""
+    """One regex matching any mixed spelling of a domain word, and a lookup back to the word.
+
+    A leading look-ahead on the characters that can start a spelling lets the engine skip every
+    other position at once (the alternation has one branch per word).
+    """
+    words = sorted(_DOMAIN_WORDS, key=len, reverse=True)
     alternatives: list[str] = []
-    for word in sorted(_DOMAIN_WORDS, key=len, reverse=True):
+    first: set[str] = set()
+    for i, word in enumerate(words):
         parts = []
-        for ch in word:
+        for k, ch in enumerate(word):
             options = [ch, *_DOMAIN_SPELLINGS.get(ch, ())]
-            parts.append("(?:" + "|".join(re.escape(o) for o in options) + ")")
-        body = (_SEP_CLASS + "*").join(parts)
-        alternatives.append(f"(?P<w{len(alternatives)}>{body})")
-    regex = re.compile(r"(?<![a-z])(?:" + "|".join(alternatives) + r")(?![a-z])")
-    lookup = {f"w{i}": w for i, w in enumerate(sorted(_DOMAIN_WORDS, key=len, reverse=True))}
-    return regex, lookup
+            options += [h[k] for h in _DOMAIN_HOMOPHONES.get(word, ()) if h[k] not in options]
+            if k == 0:
+                first.update(option[0] for option in options)
+            parts.append("(?:" + "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True)) + ")")
+        alternatives.append(f"(?P<w{i}>" + (_SEP_CLASS + "*").join(parts) + ")")
+    starts = "[" + "".join(re.escape(ch) for ch in sorted(first)) + "]"
+    # pinyin at either end must not touch other letters (visit ≠ 威+…); Chinese at an end may (app环款)
+    regex = re.compile(f"(?={starts})(?:(?<![a-z])|(?![a-z]))(?:" + "|".join(alternatives) + r")(?:(?![a-z])|(?<![a-z]))")
+    return regex, {f"w{i}": word for i, word in enumerate(words)}
 
 
 _DOMAIN_RE, _DOMAIN_LOOKUP = _domain_pattern()
+_LETTERS = re.compile("[a-zü]")
 
 
 def _restore_domain_word(match: re.Match[str]) -> str | None:
@@ -128,9 +197,8 @@ def _restore_domain_word(match: re.Match[str]) -> str | None:
     found = match.group(0)
     if found == word:
         return None
-    if not re.search(f"[{_CJK}]", found) and len(found) < 5:
-        return None  # short all-pinyin spellings ("anqi") are too ambiguous
-    # a homophone-only spelling (崔收, 危胁) keeps at most one original character
+    if not re.search(f"[{_CJK}]", found) and len(_LETTERS.findall(found)) < 5:
+        return None  # short all-pinyin spellings ("anqi", "li an") are too ambiguous
     return word
 
 
@@ -148,18 +216,86 @@ _PHONE = re.compile(
     r"|(?<![0-9])0\d{2,3}-?\d{7,8}(?![0-9])"
     r"|(?<![0-9])(?:9[56]\d{3}|9[56]\d{6}|106\d{5,17})(?![0-9])"
 )
-_CN_NUM = "零〇一二两三四五六七八九十百千万亿"
-_AMOUNT = r"(?:\d|[x*]{2})[\d,.x*]*"
+# Counting words after a number: a masked (x天) or spelled-out (三天) number before one is a number.
+_UNIT_CHARS = "天日号期个次月年笔周岁点时分秒位%元块万千百"
+# An amount: digits, or digits masked with x/* (x,xxx.xx); a trailing comma or full stop is
+# punctuation, not part of it.
+_AMOUNT = r"(?:\d|[x*](?![a-wyz]))(?:[,.]?[\dx*])*"
 # Each alternative can only start at the beginning of a run (look-behinds), so matching stays
 # linear on long runs of digits, x's or numerals.
 _MONEY = re.compile(
     r"(?:[￥¥$]|rmb|cny)\s*" + _AMOUNT + r"(?:\s*[万千])?(?:元|块)?"
-    r"|(?<![\d,.x*])" + _AMOUNT + r"\s*(?:[万千kw]\s*)?(?:元|块钱|块|rmb)"
-    r"|(?<![" + _CN_NUM + r"])[" + _CN_NUM + r"]*[十百千万亿][" + _CN_NUM + r"]*\s*(?:元|块钱|块)"
-    r"|(?<![" + _CN_NUM + r"])[一两二三四五六七八九](?:元|块钱)"
+    r"|(?<![\d,.x*a-z])" + _AMOUNT + r"\s*(?:[万千kw]\s*)?(?:元|块钱|块)"
 )
-_NUMBER = re.compile(r"\d[\d,.:]*|(?<![a-z])[x*]{3,}(?![a-z])|[" + _CN_NUM + r"]{2,}(?=[天日号期个次月年笔])")
-_BETWEEN_CJK_SEPARATORS = re.compile(f"(?<=[{_CJK}])" + _SEP_CLASS + f"+(?=[{_CJK}])")
+_NUMBER = re.compile(
+    r"\d(?:[,.:]?(?:\d|[x*](?![a-wyz])))*"  # digits, with any masked digits that follow (13x, 2,xxx)
+    # masked digits, with any digits that follow (xxxx, x天, **1234); a trailing x is not a word's start
+    r"|(?P<mask>(?:(?<![a-z\d,.:*])x|(?<![\d,.:*])\*)(?:[,.:]?[x*])*(?:[,.:]?\d)*(?:(?<=\d)|(?![a-z])))"
+)
+
+
+def _number(match: re.Match[str]) -> str | None:
+    """``<num>`` for a number. A run of one or two mask characters alone is a number only before
+    a counting word (x天, **月): otherwise it is a placeholder for a name (XX银行, 王**)."""
+    if match.group("mask") is None:
+        return "<num>"
+    found = match.group(0)
+    if found[-1].isdigit() or sum(ch in "x*" for ch in found) >= 3:
+        return "<num>"
+    following = match.string[match.end() : match.end() + 1]
+    return "<num>" if following and following in _UNIT_CHARS else None
+
+
+# Chinese numerals: read-out numbers (两千三百一十六点四, 十一) and digit-by-digit ones (一三八…).
+_CN_DIGITS = "零〇一二两三四五六七八九幺"
+_CN_MAGNITUDES = "十百千万亿"
+_CN_NUM = _CN_DIGITS + _CN_MAGNITUDES
+# After a lone 一, only units of time make a number: 一个, 一次, 一点, 一时 are ordinary words
+# (最后一次, 小心一点), and 一条 is part of a threat (卸你一条腿) a rule looks for.
+_ONE_UNITS = "天日号月年周岁期%"
+_CN_TO_ASCII = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
+_CN_NUMBER = re.compile(
+    r"(?:(?P<currency>[￥¥$])\s*)?(?<![\d>" + _CN_NUM + r"])"
+    r"(?P<number>[" + _CN_NUM + r"]+(?:点[" + _CN_DIGITS + r"]+)?)"
+    r"(?:\s*(?P<money>元|块钱|块)|(?P<unit>)(?=[天日号期个次月年笔周岁点时位%]|小时|分钟))?"
+)
+
+
+def _chinese_number(match: re.Match[str]) -> str | None:
+    """Mask a run of Chinese numerals that is a number, the way its digits would be masked.
+
+    Digit-by-digit runs (three or more of 〇一二…九) become ASCII digits, so that the phone, card
+    and number patterns after this step treat them like digits. Read-out numbers become ``<num>``
+    or ``<money>``. Ordinary words made of numeral characters stay: 一下, 万一, 千万别, 十分, 一点.
+    """
+    number = match.group("number")
+    if match.group("currency") is not None:
+        return "<money>"
+    spelled = any(ch in _CN_MAGNITUDES or ch == "点" for ch in number)
+    if not spelled and "两" not in number and (len(number) >= 3 or "〇" in number):
+        return number.translate(_CN_TO_ASCII) + match.group(0)[len(number) :]
+    if match.group("money") is not None:
+        if spelled or (number in "一两二三四五六七八九" and match.group("money") != "块"):
+            return "<money>"
+        return None
+    leads_with_digit = number[0] in _CN_DIGITS or number[0] == "十"
+    if match.group("unit") is not None:
+        following = match.string[match.end() : match.end() + 1]
+        if len(number) >= 2 and leads_with_digit:
+            return "<num>"
+        if number in "二两三四五六七八九十" or (number == "一" and following in _ONE_UNITS):
+            return "<num>"
+        return None
+    if len(number) >= 2 and spelled and leads_with_digit and any(ch in _CN_DIGITS for ch in number):
+        return "<num>"
+    return None
+
+
+# A run of two or more * (尾号****的, 金额**.**元) or one * before a counting word other than 期
+# (逾期*天) is masked digits, not a separator (逾*期).
+_BETWEEN_CJK_SEPARATORS = re.compile(
+    f"(?<=[{_CJK}])(?!\\*[*,.:]*\\*|\\*[{_UNIT_CHARS.replace('期', '')}])" + _SEP_CLASS + f"+(?=[{_CJK}])"
+)
 _SPACES = re.compile(r"\s+")
 _SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}>]) (?=[{_CJK}<])")
 
@@ -175,11 +311,13 @@ _STEPS: tuple[tuple[re.Pattern[str], _Rewrite], ...] = (
     (_URL, _fixed("<url>")),
     (_DOMAIN_RE, _restore_domain_word),
     (_BETWEEN_CJK_SEPARATORS, _fixed("")),
+    (_VARIANT_WORD_RE, lambda match: _VARIANT_WORDS[match.group(0)]),
+    (_CN_NUMBER, _chinese_number),
     (_ID, _fixed("<id>")),
     (_CARD, _fixed("<card>")),
     (_PHONE, _fixed("<phone>")),
     (_MONEY, _fixed("<money>")),
-    (_NUMBER, _fixed("<num>")),
+    (_NUMBER, _number),
     (_SPACES, _fixed(" ")),
     (_SPACE_BETWEEN_CJK, _fixed("")),
 )

@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"saved {out} ({size / 1e6:.1f} MB); reload {load_seconds:.2f} s; same predictions after reload: {same}", flush=True)
     card = render_card(model, table, heldout, size=size, load_seconds=load_seconds, fit_seconds=fit_seconds,
                        speed=len(held_texts) / predict_seconds, cv=args.cv)
-    (ROOT / "models" / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+    card_path = ROOT / "models" / "MODEL_CARD.md" if out.resolve() == (ROOT / "models" / "default").resolve() else out / "MODEL_CARD.md"
+    card_path.write_text(card, encoding="utf-8")
     return 0 if same else 1
 
 
