@@ -1,7 +1,7 @@
 """Reliability: any input string, crash and resume, unwritable output and full disk, no network,
 hostile input files, and no message text in logs.
 
-Tests marked ``xfail(strict=True)`` document known bugs; each reason names the fix.
+Each test guards against a bug found and fixed here.
 """
 
 from __future__ import annotations
@@ -102,8 +102,6 @@ def test_any_string_scores_one_row_whose_evidence_spans_index_the_row_text(text)
         assert row["error"] == "empty text" and row["label"] == ""
 
 
-@pytest.mark.xfail(strict=True, reason="bug: evidence text keeps lone surrogates that the row text replaces (batch._compact "
-                   "does not apply _printable), so the journal write fails with UnicodeEncodeError")
 def test_evidence_text_in_a_row_equals_the_row_text_at_its_span():
     (row,) = score_messages([Message("1", "再不还钱就爆你通\ud800讯录，老赖后果自负")], options=QUIET)
     evidence = json.loads(row["evidence"])
@@ -168,9 +166,6 @@ def _journal_with_first_rows(source: Path, complete: Path, journal: Path, keep: 
                        encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a resumed run forgets the messages scored before the crash, so a duplicate of "
-                   "one of them is not flagged 'duplicate' (score_messages starts with an empty seen_keys; score_file should "
-                   "seed it from the first `done` input messages) and Summary.duplicates is not recounted")
 def test_resume_keeps_duplicate_flags_across_the_crash_point(tmp_path):
     rows = _distinct_messages(20)
     rows.append(dict(rows[0], id="again"))
@@ -213,9 +208,6 @@ def test_output_under_a_regular_file_fails_before_work(tmp_path, monkeypatch, ca
     assert "cannot write" in err and "scoring started" not in err
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an output path that is an existing directory is only found at the final "
-                   "os.replace, after all the scoring (leaving OUT.tmp and the journal behind); score_file should refuse "
-                   "`target.is_dir()` (and check the target's directory is writable) before reading any message")
 def test_output_that_is_a_directory_fails_before_work(tmp_path, monkeypatch, capsys):
     (tmp_path / "out.csv").mkdir()
     _no_work(monkeypatch)
@@ -282,9 +274,6 @@ def test_full_disk_keeps_the_journal_and_says_to_resume(tmp_path, monkeypatch, c
     assert summary.read == 15 and out.read_bytes() == full.read_bytes() and not journal.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an OSError while writing the final file in batch._finalise is raised raw "
-                   "('[Errno 28] ...', no advice) and leaves OUT.tmp behind; wrap _finalise in try/except OSError, delete the "
-                   "temporary file and say the rows are kept in the journal and to rerun with --resume")
 def test_full_disk_while_writing_the_final_file_says_to_resume(tmp_path, monkeypatch, capsys):
     written = 0
     real_writerow = csv.DictWriter.writerow
@@ -509,9 +498,6 @@ def test_csv_output_keeps_crlf_and_quotes(tmp_path, capsys):
     assert texts == ['他说"还钱"，否则\r\n后果自负', 'a,b "c", d', '""', "line\nbreak"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a lone surrogate in an id (or inside an evidence span) makes the journal write "
-                   "raise UnicodeEncodeError, so the whole run fails; batch._row should pass id (and every string field) "
-                   "through _printable, and _compact the evidence text")
 @pytest.mark.parametrize("row", [{"id": "a\ud800", "text": "晚上吃饭吗"}, {"id": "b", "text": "再不还钱就爆你通\ud800讯录，老赖"}],
                          ids=["id", "evidence"])
 def test_lone_surrogates_anywhere_never_lose_the_run(row, tmp_path, capsys):
@@ -522,10 +508,6 @@ def test_lone_surrogates_anywhere_never_lose_the_run(row, tmp_path, capsys):
     assert len(_csv_rows(tmp_path / "o.csv")) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug: one SMS body that is not valid UTF-8 in an Android database stops the reader "
-                   "(sqlite3 raises 'Could not decode to UTF-8' and read_android_db yields one error row and quits), losing "
-                   "every later message; set connection.text_factory to decode bytes with errors='replace' (flag the row) "
-                   "in exports._connect_readonly")
 def test_one_undecodable_body_in_an_android_database_loses_no_row(tmp_path, capsys):
     database = tmp_path / "mmssms.db"
     database.write_bytes((EXAMPLES / "mmssms.db").read_bytes())
