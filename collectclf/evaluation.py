@@ -290,7 +290,7 @@ def _cell(text: str, limit: int = 80) -> str:
 
 
 def _markdown(metrics: Mapping[str, Any], errors: Sequence[Mapping[str, Any]], top_errors: int) -> str:
-    from .training import _confusion_table, _metrics_table
+    from .training import confusion_table, metrics_table
 
     parts = [
         "# collectclf evaluation report",
@@ -318,8 +318,8 @@ def _markdown(metrics: Mapping[str, Any], errors: Sequence[Mapping[str, Any]], t
     if metrics["unknown_labels"]:
         listed = ", ".join(f"{label!r} ({n})" for label, n in metrics["unknown_labels"].items())
         parts += ["", f"**Labels the model does not know** (every such message counts as an error): {listed}."]
-    parts += ["", "## Per label", "", _metrics_table(metrics), "", "![per-label precision and recall](per_label.png)",
-              "", "## Confusion matrix", "", "Rows are true labels, columns predictions.", "", _confusion_table(metrics),
+    parts += ["", "## Per label", "", metrics_table(metrics), "", "![per-label precision and recall](per_label.png)",
+              "", "## Confusion matrix", "", "Rows are true labels, columns predictions.", "", confusion_table(metrics),
               "", "![confusion matrix](confusion_matrix.png)", "", "## Calibration", "",
               f"Expected calibration error (10 bins, top label): {metrics['ece']:.3f}.", "",
               "| confidence | messages | mean confidence | accuracy |", "|---|---|---|---|"]

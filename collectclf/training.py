@@ -353,14 +353,16 @@ def _grid_points(family: str = "logreg") -> Iterable[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- model card
-def _metrics_table(metrics: Mapping[str, Any]) -> str:
+def metrics_table(metrics: Mapping[str, Any]) -> str:
+    """Per-label precision/recall/F1/support as a Markdown table."""
     lines = ["| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for label, row in metrics["per_label"].items():
         lines.append(f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']} |")
     return "\n".join(lines)
 
 
-def _confusion_table(metrics: Mapping[str, Any]) -> str:
+def confusion_table(metrics: Mapping[str, Any]) -> str:
+    """The confusion matrix as a Markdown table (rows: true label)."""
     labels = metrics["confusion"]["labels"]
     lines = ["| true \\ predicted | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
     for label, row in zip(labels, metrics["confusion"]["matrix"]):
@@ -393,9 +395,9 @@ def model_card(classifier: Classifier, *, title: str = "collectclf model", evalu
     if cv:
         parts += ["", f"## Cross-validation ({cv['cv']} folds)", "",
                   f"macro-F1 {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_std']:.3f}, ECE {cv['ece']:.3f}", "",
-                  _metrics_table(cv)]
+                  metrics_table(cv)]
     if evaluation:
         parts += ["", "## Evaluation", "", f"macro-F1 {evaluation['macro_f1']:.3f}, accuracy {evaluation['accuracy']:.3f}, "
-                  f"ECE {evaluation['ece']:.3f} on {evaluation['n']} messages", "", _metrics_table(evaluation), "",
-                  _confusion_table(evaluation)]
+                  f"ECE {evaluation['ece']:.3f} on {evaluation['n']} messages", "", metrics_table(evaluation), "",
+                  confusion_table(evaluation)]
     return "\n".join(parts) + "\n"

@@ -24,7 +24,14 @@ sys.path.insert(0, str(ROOT))
 
 from collectclf import __version__  # noqa: E402
 from collectclf.classifier import MODEL_FAMILIES, Classifier  # noqa: E402
-from collectclf.training import compare_models, data_sha256, evaluate_predictions, load_corpus  # noqa: E402
+from collectclf.training import (  # noqa: E402
+    compare_models,
+    confusion_table,
+    data_sha256,
+    evaluate_predictions,
+    load_corpus,
+    metrics_table,
+)
 
 #: Per-family settings compared (chosen before looking at the held-out set).
 FAMILY_PARAMS = {"logreg": {"C": 20.0}, "svm": {"C": 0.5}, "sgd": {"alpha": 2e-5}, "cnb": {"alpha": 0.1}}
@@ -81,20 +88,6 @@ def main(argv: list[str] | None = None) -> int:
     card_path = ROOT / "models" / "MODEL_CARD.md" if out.resolve() == (ROOT / "models" / "default").resolve() else out / "MODEL_CARD.md"
     card_path.write_text(card, encoding="utf-8")
     return 0 if same else 1
-
-
-def _rows(metrics: dict) -> str:
-    lines = ["| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
-    for label, row in metrics["per_label"].items():
-        lines.append(f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']} |")
-    return "\n".join(lines)
-
-
-def _confusion(metrics: dict) -> str:
-    labels = metrics["confusion"]["labels"]
-    lines = ["| true \\ predicted | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
-    lines += [f"| {label} | " + " | ".join(map(str, row)) + " |" for label, row in zip(labels, metrics["confusion"]["matrix"])]
-    return "\n".join(lines)
 
 
 def render_card(model: Classifier, table: list[dict], heldout: dict, *, size: int, load_seconds: float, fit_seconds: float,
@@ -156,11 +149,11 @@ training or tuning. No held-out message has a character 5-gram Jaccard of 0.5 or
 
 macro-F1 **{heldout['macro_f1']:.3f}**, accuracy {heldout['accuracy']:.3f}, expected calibration error {heldout['ece']:.3f}.
 
-{_rows(heldout)}
+{metrics_table(heldout)}
 
 Confusion matrix (rows: true label):
 
-{_confusion(heldout)}
+{confusion_table(heldout)}
 
 ## Robustness
 {robust}
