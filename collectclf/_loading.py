@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import threading
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._persist import CONFIG_NAME, ModelLoadError, load_pickle
+from ._persist import CONFIG_NAME, ModelLoadError, load_pickle, verify_model_dir
 
 if TYPE_CHECKING:
     from .classifier import Classifier
@@ -15,6 +17,10 @@ if TYPE_CHECKING:
 _DEFAULT_NAME = "default"
 _cache: dict[str, "Classifier"] = {}
 _lock = threading.Lock()
+# Models loaded by path in this process (workers reuse them across chunks), and how often.
+_by_path: dict[str, "Classifier"] = {}  # None = the shipped model (kept in _cache)
+_path_loads: Counter = Counter()
+_MAX_PATH_MODELS = 4
 
 
 def default_model_dir() -> Path:
@@ -49,3 +55,50 @@ def load_model(path: str | Path | None = None, *, trusted: bool = False) -> "Cla
     if not isinstance(model, Classifier):
         raise ModelLoadError(f"{target} holds a {type(model).__name__}, not a collectclf Classifier")
     return model
+
+
+def cached_model(path: str | os.PathLike[str] | None = None) -> "Classifier":
+    """The model directory at ``path`` (None = shipped), loaded at most once per process.
+
+    For worker processes, which score many chunks with the same model. Only model directories
+    (checksum-verified, never unpickled) are cached this way.
+    """
+    if path is None:
+        with _lock:
+            first = _DEFAULT_NAME not in _cache
+        model = load_model(None)
+        if first:
+            _path_loads[None] += 1
+        return model
+    key = os.fspath(path)
+    with _lock:
+        model = _by_path.get(key)
+    if model is None:
+        if not Path(key).is_dir():
+            raise ModelLoadError(f"{path} is not a model directory (workers load model directories only)")
+        model = load_model(key)
+        with _lock:
+            if len(_by_path) >= _MAX_PATH_MODELS:
+                _by_path.pop(next(iter(_by_path)))
+            _by_path[key] = model
+            _path_loads[key] += 1
+    return model
+
+
+def path_load_counts() -> dict[str | None, int]:
+    """How many times this process loaded each model directory through :func:`cached_model`."""
+    return dict(_path_loads)
+
+
+def model_labels(path: str | os.PathLike[str] | None = None) -> list[str]:
+    """The labels of a model directory, after verifying its checksums, without building the model.
+
+    Lets a process that only writes output (the parent of the scoring workers) know the
+    probability columns without holding the model and jieba in memory.
+    """
+    if path is None:
+        loaded = _cache.get(_DEFAULT_NAME)
+        if loaded is not None:
+            return [str(c) for c in loaded.classes_]
+        path = default_model_dir()
+    return [str(label) for label in verify_model_dir(path)["labels"]]

@@ -90,8 +90,8 @@ def read_config(directory: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelLoadError(f"{path} is not valid JSON: {error}") from None
 
 
-def read_model_dir(directory: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, list[str]], dict[str, np.ndarray]]:
-    """Verify every checksum, then return ``(config, vocab, arrays)``. Never unpickles."""
+def verify_model_dir(directory: str | os.PathLike[str]) -> dict[str, Any]:
+    """Verify the format and every checksum of a model directory; returns its config."""
     root = Path(directory)
     config = read_config(root)
     if config.get("format_version") != FORMAT_VERSION:
@@ -110,6 +110,13 @@ def read_model_dir(directory: str | os.PathLike[str]) -> tuple[dict[str, Any], d
                 f"{path} failed its checksum (expected {digest[:12]}…, found {actual[:12]}…): "
                 "the file was changed or corrupted; refusing to load it"
             )
+    return config
+
+
+def read_model_dir(directory: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, list[str]], dict[str, np.ndarray]]:
+    """Verify every checksum, then return ``(config, vocab, arrays)``. Never unpickles."""
+    root = Path(directory)
+    config = verify_model_dir(root)
     vocab = json.loads((root / VOCAB_NAME).read_text(encoding="utf-8"))
     with np.load(root / WEIGHTS_NAME, allow_pickle=False) as archive:
         arrays = {name: archive[name] for name in archive.files}

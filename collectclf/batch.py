@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections import Counter, OrderedDict
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .exports import Message, messages_from_frame, read_messages
-from .features import as_text
+from .text import as_text
 
 __all__ = ["MAX_CHARS", "ScoreOptions", "Summary", "score_file", "score_frame", "score_messages"]
 
@@ -31,7 +32,8 @@ log = logging.getLogger(__name__)
 
 #: Longer messages are truncated to this many characters for scoring (flagged ``truncated``).
 MAX_CHARS = 5000
-_CACHE_SIZE = 100_000
+_CACHE_SIZE = 20_000
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _OUTPUT_KINDS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 
 
@@ -81,12 +83,30 @@ class Summary:
 
 # --------------------------------------------------------------------------- workers
 def _model_for(reference: Any) -> Any:
-    """The model in this process: loaded once per worker from a path (None = shipped model)."""
+    """The model in this process: a path (None = shipped) is loaded once per process; an object is itself."""
     if reference is None or isinstance(reference, (str, os.PathLike)):
+        from ._loading import cached_model
+
+        return cached_model(reference)
+    return reference
+
+
+def _resolve_model(model: Any, trusted: bool) -> tuple[Any, list[str]]:
+    """(what workers receive, label names) for a ``model`` argument, checked before any work.
+
+    A model directory (or None, the shipped model) is passed by path and only its checksums and
+    labels are read here: the process that writes the output never holds the model or jieba.
+    A pickle file is loaded here (only with ``trusted=True``) and shipped as an object.
+    """
+    if model is None or (isinstance(model, (str, os.PathLike)) and Path(model).is_dir()):
+        from ._loading import model_labels
+
+        return (None if model is None else os.fspath(model)), model_labels(model)
+    if isinstance(model, (str, os.PathLike)):
         from . import load
 
-        return load(reference, trusted=False)
-    return reference
+        model = load(model, trusted=trusted)
+    return model, [str(c) for c in model.classes_]
 
 
 def _score_texts(reference: Any, texts: Sequence[str], evidence: bool, abstain_below: float | None) -> list[tuple[str, list[float], str]]:
@@ -141,13 +161,9 @@ def score_messages(
     prior: Iterable[Message] = (),
 ) -> Iterator[dict[str, Any]]:
     """Score messages lazily; yields one output row (a dict) per message, in input order."""
-    from . import load
-
     options = options or ScoreOptions()
     summary = summary if summary is not None else Summary()
-    reference = model
-    loaded = _model_for(model) if not isinstance(model, (str, os.PathLike)) else load(model)
-    labels = [str(c) for c in loaded.classes_]
+    reference, labels = _resolve_model(model, trusted=False)
     jobs = options.jobs or os.cpu_count() or 1
     seen_keys: set[bytes] = {_key(m) for m in prior}
     cache: OrderedDict[str, tuple[str, list[float], str]] = OrderedDict()
@@ -247,7 +263,7 @@ def _row(message: Message, options: ScoreOptions, labels: list[str]) -> dict[str
 
 def _printable(value: str) -> str:
     """The value with lone surrogates replaced by U+FFFD, so every output encoding can hold it."""
-    return value.encode("utf-8", "replace").decode("utf-8") if any("\ud800" <= ch <= "\udfff" for ch in value) else value
+    return value.encode("utf-8", "replace").decode("utf-8") if _SURROGATE.search(value) else value
 
 
 # --------------------------------------------------------------------------- files
@@ -300,15 +316,13 @@ def score_file(
 
     Returns the :class:`Summary`. The output path defaults to ``<input>.scored.csv``.
     """
-    from . import load
-
     options = options or ScoreOptions()
     path = Path(path)
     target = Path(output) if output else default_output_path(path)
     kind = _OUTPUT_KINDS.get(target.suffix.lower())
     if kind is None:
         raise ValueError(f"output {target}: use a .csv, .jsonl or .parquet name")
-    model_obj = load(model, trusted=trusted) if model is None or isinstance(model, (str, os.PathLike)) else model
+    reference, labels = _resolve_model(model, trusted)
     messages = read_messages(path, fmt=fmt, text_column=text_column)
     journal = target.with_name(target.name + ".partial.jsonl")
     if target.is_dir():
@@ -320,8 +334,6 @@ def score_file(
         raise OSError(f"cannot write next to {target}: {error.strerror or error}") from None
     summary = Summary(output=str(target))
     start = time.perf_counter()
-    # the reference sent to workers: a path reloads there (cheap, cached); an object is shipped
-    reference = model if isinstance(model, (str, os.PathLike)) else (None if model is None else model_obj)
     source = islice(messages, done, None)
     if done:
         _recount(journal, summary)
@@ -343,7 +355,7 @@ def score_file(
         if progress is not None:
             progress.close()
     try:
-        _finalise(journal, target, kind, [str(c) for c in model_obj.classes_], options)
+        _finalise(journal, target, kind, labels, options)
     except OSError as error:
         target.with_name(target.name + ".tmp").unlink(missing_ok=True)
         raise OSError(f"writing {target} failed ({error.strerror or error}); the scored rows are kept in {journal}: "

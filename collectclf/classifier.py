@@ -254,6 +254,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
         if len(set(labels)) < 2:
             raise ValueError("training needs at least two distinct labels")
+        for cached in ("_feature_index", "_relative_coef"):  # derived from the previous fit
+            self.__dict__.pop(cached, None)
         self.pipeline_ = self.build_pipeline().fit(texts, labels)
         self.classes_ = self.pipeline_.classes_
         self.thresholds_: dict[str, float] = {}
@@ -313,70 +315,85 @@ class Classifier(ClassifierMixin, BaseEstimator):
         """Probabilities, labels and evidence for many texts, computing the features only once.
 
         ``evidence``: True for every label, False for none, or the labels whose messages get
-        evidence (batch scoring skips ``unrelated``, most of a phone).
+        evidence (batch scoring skips ``unrelated``, most of a phone). With evidence, each text is
+        normalised once with its offset map and the same normalised text feeds the features.
         """
         pipeline = self._fitted()
-        normalized = pipeline.named_steps["normalize"].transform(texts)
+        raw = [as_text(text) for text in texts]
+        wanted = set(map(str, self.classes_)) if evidence is True else set() if evidence is False else set(evidence)
+        mapped = [normalize_with_offsets(text) for text in raw] if wanted else None
+        normalized = [m.text for m in mapped] if mapped is not None else pipeline.named_steps["normalize"].transform(raw)
         X = pipeline.named_steps["features"].transform(normalized).tocsr()
         head: CalibratedLinear = pipeline.named_steps["model"]
         proba = head.predict_proba(X)
         labels = self.decide(proba, abstain_below=abstain_below)
-        wanted = set(map(str, self.classes_)) if evidence is True else set() if evidence is False else set(evidence)
         found: list[list[Evidence]] = []
-        for i, (text, label) in enumerate(zip(texts, labels)):
+        for i, label in enumerate(labels):
             target = label if label != UNCERTAIN else str(self.classes_[int(np.argmax(proba[i]))])
-            found.append(self._evidence(as_text(text), X[i], target, top) if target in wanted and label in wanted | {UNCERTAIN}
-                         else [])
+            if mapped is not None and target in wanted and label in wanted | {UNCERTAIN}:
+                lo, hi = X.indptr[i], X.indptr[i + 1]
+                found.append(self._evidence(raw[i], mapped[i], X.indices[lo:hi], X.data[lo:hi], target, top))
+            else:
+                found.append([])
         return proba, labels, found
 
     # ---------------------------------------------------------------- evidence
     @functools.cached_property
-    def _feature_index(self) -> tuple[np.ndarray, dict[str, int]]:
-        """Feature names and the column of each rule (computed once per model)."""
-        names = self._fitted().named_steps["features"].get_feature_names_out()
-        rules = {str(name)[len("rules__rule:"):]: j for j, name in enumerate(names) if str(name).startswith("rules__rule:")}
-        return names, rules
+    def _feature_index(self) -> tuple[list[str], dict[str, int], np.ndarray]:
+        """Feature names, the column of each rule, and a mask of the rule columns (once per fitted model)."""
+        names = [str(name) for name in self._fitted().named_steps["features"].get_feature_names_out()]
+        rules = {name[len("rules__rule:"):]: j for j, name in enumerate(names) if name.startswith("rules__rule:")}
+        is_rule = np.zeros(len(names), dtype=bool)
+        is_rule[list(rules.values())] = True
+        return names, rules, is_rule
+
+    @functools.cached_property
+    def _relative_coef(self) -> np.ndarray:
+        """Each class's weights minus the average class's: the push of a feature towards a label."""
+        coef = np.asarray(self._fitted().named_steps["model"].coef_)
+        return coef - coef.mean(axis=0, keepdims=True)
 
     def explain(self, text: object, label: str | None = None, *, top: int = 5) -> list[Evidence]:
         """Rules that fired and the ``top`` n-grams pushing towards ``label`` (default: predicted),
         with spans in the original text."""
         raw = as_text(text)
         pipeline = self._fitted()
-        row = pipeline.named_steps["features"].transform(pipeline.named_steps["normalize"].transform([raw])).tocsr()
+        mapped = normalize_with_offsets(raw)
+        row = pipeline.named_steps["features"].transform([mapped.text]).tocsr()
         if label is None:
             label = str(pipeline.named_steps["model"].predict(row)[0])
-        return self._evidence(raw, row, label, top)
+        return self._evidence(raw, mapped, row.indices, row.data, label, top)
 
-    def _evidence(self, raw: str, row: sp.csr_matrix, label: str, top: int) -> list[Evidence]:
-        """Evidence for one text whose feature row is already computed."""
+    def _evidence(self, raw: str, normalized: Normalized, indices: np.ndarray, values: np.ndarray, label: str,
+                  top: int) -> list[Evidence]:
+        """Evidence for one text whose feature row (``indices``, ``values``) is already computed."""
         head: CalibratedLinear = self._fitted().named_steps["model"]
         k = int(np.searchsorted(head.classes_, label))
         if k >= len(head.classes_) or head.classes_[k] != label:
             raise ValueError(f"unknown label {label!r}")
-        normalized = normalize_with_offsets(raw)
-        # push towards `label` relative to the average class
-        direction = head.coef_[k, row.indices] - head.coef_[:, row.indices].mean(axis=0)
-        contributions = dict(zip(row.indices.tolist(), (row.data * direction).tolist()))
-        names, rule_columns = self._feature_index
+        contributions = values * self._relative_coef[k, indices]
+        names, rule_columns, is_rule = self._feature_index
+        rule_mask = is_rule[indices]
+        rule_weights = dict(zip(indices[rule_mask].tolist(), contributions[rule_mask].tolist()))
         found: list[Evidence] = []
         for hit in find_rule_hits(normalized.text):
             start, end = normalized.original_span(hit.start, hit.end)
-            weight = contributions.get(rule_columns.get(hit.rule.id, -1), 0.0)
+            weight = rule_weights.get(rule_columns.get(hit.rule.id, -1), 0.0)
             found.append(Evidence("rule", raw[start:end], start, end, hit.rule.label, round(weight, 4),
                                   hit.rule.id, hit.rule.description, hit.rule.cites))
         seen = {(e.start, e.end) for e in found}
-        rule_set = set(rule_columns.values())
-        ranked = sorted((j for j, c in contributions.items() if c > 0 and j not in rule_set), key=lambda j: -contributions[j])
+        candidates = np.flatnonzero((contributions > 0) & ~rule_mask)
+        ranked = candidates[np.argsort(-contributions[candidates], kind="stable")]
         locator = _Locator(normalized)
         ngrams: list[Evidence] = []
-        for j in ranked:
-            span = locator.find(str(names[j]))
+        for j, weight in zip(indices[ranked].tolist(), contributions[ranked].tolist()):
+            if len(ngrams) >= top:
+                break
+            span = locator.find(names[j])
             if span is None or span in seen:
                 continue
             seen.add(span)
-            ngrams.append(Evidence("ngram", raw[span[0]:span[1]], span[0], span[1], label, round(contributions[j], 4)))
-            if len(ngrams) >= top:
-                break
+            ngrams.append(Evidence("ngram", raw[span[0]:span[1]], span[0], span[1], label, round(weight, 4)))
         return found + ngrams
 
     # ---------------------------------------------------------------- persistence
@@ -450,9 +467,13 @@ class _Locator:
             at = text.find(gram)
             return None if at < 0 else self.normalized.original_span(at, at + len(gram))
         if kind == "words":
-            if self._tokens is None:
-                self._tokens = JiebaTokenizer().tokenize(text)
             wanted = gram.split(" ")
+            joined = "".join(wanted)
+            at = text.find(joined)  # the words side by side: no need to tokenise again
+            if at >= 0:
+                return self.normalized.original_span(at, at + len(joined))
+            if self._tokens is None:  # words separated by spaces in the text (Latin words)
+                self._tokens = JiebaTokenizer().tokenize(text)
             tokens = self._tokens
             for i in range(len(tokens) - len(wanted) + 1):
                 if all(tokens[i + n][0] == w for n, w in enumerate(wanted)):

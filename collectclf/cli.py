@@ -15,6 +15,7 @@ from typing import Any
 from . import __version__
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+_CHUNK_SIZE = 2000  # messages per work unit of `score`
 
 
 def _print(text: str = "") -> None:
@@ -93,10 +94,19 @@ def _cmd_score(args: argparse.Namespace) -> int:
     options = ScoreOptions(
         jobs=args.jobs, include_text=not args.no_text, incoming_only=args.incoming_only, resume=args.resume,
         redact=args.redact, progress=False if args.quiet else None, abstain_below=args.abstain_below,
-        chunk_size=args.chunk_size,
+        chunk_size=args.chunk_size, evidence=not args.no_evidence,
     )
     if args.scheduler or args.dask:
         from .distributed import score_path_with_dask
+
+        unsupported = [flag for flag, given in (
+            ("--jobs", args.jobs), ("--resume", args.resume), ("--redact", args.redact), ("--incoming-only", args.incoming_only),
+            ("--abstain-below", args.abstain_below is not None), ("--no-evidence", args.no_evidence), ("--format", args.format),
+            ("--trusted", args.trusted), ("--chunk-size", args.chunk_size != _CHUNK_SIZE),
+        ) if given]
+        if unsupported:
+            raise ValueError(f"{', '.join(unsupported)} cannot be combined with --dask/--scheduler "
+                             "(Dask scoring takes --text-column, --no-text and --model)")
 
         summary = score_path_with_dask(args.input, args.output, scheduler=args.scheduler, text_column=args.text_column,
                                        model_path=args.model, include_text=not args.no_text)
@@ -189,12 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", help="input format (default: detected from content)")
     p.add_argument("--text-column", help="column holding the message text (tables)")
     p.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
-    p.add_argument("--chunk-size", type=int, default=2000, help="messages per work unit")
+    p.add_argument("--chunk-size", type=int, default=_CHUNK_SIZE, help="messages per work unit")
     p.add_argument("--no-text", action="store_true", help="leave the message text out of the output")
     p.add_argument("--incoming-only", action="store_true", help="score only incoming messages (others keep a row)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run into the same output")
     p.add_argument("--redact", action="store_true", help="mask phone, ID, card numbers and names in the output")
     p.add_argument("--abstain-below", type=float, metavar="P", help="label 'uncertain' below this confidence")
+    p.add_argument("--no-evidence", action="store_true", help="leave the evidence column empty (faster)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--scheduler", help="Dask scheduler address: score Parquet/CSV on a cluster")
     p.add_argument("--dask", action="store_true", help="score with Dask on a local cluster")

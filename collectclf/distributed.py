@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -39,11 +38,8 @@ MAX_PARTITION_ROWS = 100_000
 MIN_PARTITION_ROWS = 1_000
 _PART_FILE = re.compile(r"^(part\.\d+\.parquet|_metadata|_common_metadata)$")
 
-# Per-process state: the models this process has loaded, and how often (tests check "once").
-_models: dict[str | None, Any] = {}
-_loads: Counter = Counter()
+# Per-process state: how many partitions this process scored (the model cache is _loading's).
 _scored: Counter = Counter()
-_lock = threading.Lock()
 
 
 def _require_dask() -> Any:
@@ -66,17 +62,9 @@ def _require_distributed() -> Any:
 # --------------------------------------------------------------------------- per-process model cache
 def _model(path: str | os.PathLike[str] | None) -> Any:
     """The model at ``path`` (None = shipped default), loaded at most once in this process."""
-    key = None if path is None else os.fspath(path)
-    with _lock:
-        model = _models.get(key)
-        if model is None:
-            from . import load
+    from ._loading import cached_model
 
-            model = load(key)
-            _models[key] = model
-            _loads[key] += 1
-            log.debug("loaded model %s in process %d", key or "(shipped default)", os.getpid())
-        return model
+    return cached_model(path)
 
 
 def _check_path(model: Any) -> str | None:
@@ -93,8 +81,10 @@ def prepare_worker(model_path: str | None = None) -> int:
 
 
 def _load_counts() -> dict[str | None, int]:
-    """How many times this process loaded each model (for tests)."""
-    return dict(_loads)
+    """How many times this process loaded each model directory (for tests)."""
+    from ._loading import path_load_counts
+
+    return path_load_counts()
 
 
 def _partition_count() -> int:
@@ -105,7 +95,9 @@ def _partition_count() -> int:
 # --------------------------------------------------------------------------- the partition function
 def output_columns(model_path: str | None = None, include_text: bool = True) -> dict[str, str]:
     """Output column → ``"string"`` or ``"double"``, in order (e.g. to build a Spark schema)."""
-    labels = [str(c) for c in _model(model_path).classes_]
+    from ._loading import model_labels
+
+    labels = model_labels(model_path)
     return {c: "double" if c.startswith("p_") else "string" for c in _columns(labels, ScoreOptions(include_text=include_text))}
 
 
@@ -116,13 +108,6 @@ def _meta(model_path: str | None, include_text: bool) -> Any:
     text = pd.Series([""]).dtype  # the string dtype pandas infers (str on pandas 3, object before)
     columns = output_columns(model_path, include_text)
     return pd.DataFrame({c: pd.Series([], dtype="float64" if kind == "double" else text) for c, kind in columns.items()})
-
-
-def _without_missing(frame: Any) -> Any:
-    """Missing values as None: nullable dtypes hold ``pd.NA``, which would otherwise be read as the text '<NA>'."""
-    if not len(frame) or not frame.isna().to_numpy().any():
-        return frame
-    return frame.astype(object).where(frame.notna(), None)
 
 
 def score_partition(
@@ -141,7 +126,7 @@ def score_partition(
     meta = _meta(model_path, include_text)
     model = _model(model_path)
     options = ScoreOptions(jobs=1, include_text=include_text, progress=False)
-    rows = list(score_messages(messages_from_frame(_without_missing(frame), text_column=text_column), model=model, options=options))
+    rows = list(score_messages(messages_from_frame(frame, text_column=text_column), model=model, options=options))
     out = pd.DataFrame(rows, columns=list(meta.columns)).astype(meta.dtypes.to_dict())
     if partition is not None and _pick([str(c) for c in frame.columns], ID_COLUMNS) is None:
         out["id"] = pd.Series([f"{partition}-{i}" for i in range(len(out))], dtype=meta["id"].dtype)
@@ -298,13 +283,15 @@ def score_path_with_dask(
     dd = _require_dask()
     import dask
 
+    from ._loading import model_labels
+
     source = os.fspath(input)
     target = os.fspath(output) if output is not None else _default_output(source)
     model = None if model_path is None else os.fspath(model_path)
     start = time.perf_counter()
     ddf = _read(dd, source)
     _TableMapper([str(c) for c in ddf.columns], "dask", text_column)
-    _model(model)  # a bad model path fails here, before a cluster starts
+    model_labels(model)  # a bad or corrupted model path fails here, before a cluster starts
     _prepare_output(target, clear=False)
     client, cluster = _connect(scheduler)
     try:

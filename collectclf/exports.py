@@ -697,6 +697,13 @@ def read_parquet(path: str | Path, *, text_column: str | None = None) -> Iterato
             position += 1
 
 
+def _without_missing(frame: Any) -> Any:
+    """Missing values as None: nullable dtypes hold ``pd.NA``, which would otherwise be read as the text '<NA>'."""
+    if not len(frame) or not frame.isna().to_numpy().any():
+        return frame
+    return frame.astype(object).where(frame.notna(), None)
+
+
 def messages_from_frame(frame: Any, *, text_column: str | None = None, source: str = "frame") -> Iterator[Message]:
     """Messages from a pandas DataFrame or a HuggingFace ``datasets.Dataset``."""
     if hasattr(frame, "column_names") and hasattr(frame, "iter"):  # datasets.Dataset
@@ -710,6 +717,7 @@ def messages_from_frame(frame: Any, *, text_column: str | None = None, source: s
         return
     columns = [str(c) for c in frame.columns]
     mapper = _TableMapper(columns, source, text_column)
+    frame = _without_missing(frame)
     for position, row in enumerate(frame.itertuples(index=False, name=None)):
         yield mapper(dict(zip(columns, row)), position)
 

@@ -15,22 +15,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
 from .rules import RULES, find_rule_hits
-from .text import JiebaTokenizer, normalize, placeholders_as_symbols
+from .text import JiebaTokenizer, as_text, normalize, placeholders_as_symbols
 
 __all__ = ["RuleFeatures", "TextNormalizer", "as_text", "make_features"]
-
-
-def as_text(value: object) -> str:
-    """Coerce one input value to a string: None and NaN become ''; other non-strings use str()."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and value != value:  # NaN
-        return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
 
 
 class TextNormalizer(TransformerMixin, BaseEstimator):

@@ -16,6 +16,7 @@ Sources cited (see ``../shared/labeling-guide.md``):
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -141,9 +142,15 @@ RULES: tuple[Rule, ...] = (
 
 def find_rule_hits(normalized_text: str) -> list[RuleHit]:
     """All rule matches in a normalised text, in rule order, each with its span."""
+    return list(_rule_hits(normalized_text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _rule_hits(normalized_text: str) -> tuple[RuleHit, ...]:
+    """Memoised matches: features and evidence of the same batch ask for the same texts."""
     hits: list[RuleHit] = []
     for rule in RULES:
         for match in rule.pattern.finditer(normalized_text):
             if match.end() > match.start():
                 hits.append(RuleHit(rule, match.start(), match.end()))
-    return hits
+    return tuple(hits)

@@ -9,8 +9,8 @@ Chinese characters removed (逾*期 → 逾期), and numbers masked into placeho
 x/* (逾期x天) or in Chinese numerals (逾期三天, 两千元, 一三八…).
 
 Every step is a regular-expression rewrite or a per-character table, so the same steps run in
-two modes: :func:`normalize` (fast, text only) and :func:`normalize_with_offsets` (slow, keeps for
-each output character the span of the ORIGINAL text it came from, for evidence).
+two modes: :func:`normalize` (text only) and :func:`normalize_with_offsets` (a little slower; keeps
+for each output character the span of the ORIGINAL text it came from, for evidence).
 
 >>> normalize("貴戶逾 期３天，請撥打13812345678")
 '贵户逾期<num>天,请拨打<phone>'
@@ -18,18 +18,21 @@ each output character the span of the ORIGINAL text it came from, for evidence).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
+import sys
 import threading
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 __all__ = [
     "PLACEHOLDERS",
     "JiebaTokenizer",
     "Normalized",
+    "as_text",
     "normalize",
     "normalize_with_offsets",
     "placeholders_as_symbols",
@@ -41,6 +44,19 @@ _PLACEHOLDER_RE = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS) 
 _PLACEHOLDER_SYMBOL = {p: chr(0xE000 + i) for i, p in enumerate(PLACEHOLDERS)}
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+
+
+def as_text(value: object) -> str:
+    """Coerce one input value to a string: None and NaN become ''; other non-strings use str()."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value != value:  # NaN
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
 
 
 # --------------------------------------------------------------------------- per-character table
@@ -79,6 +95,9 @@ class _CharTable(dict):
     def __init__(self, convert: Callable[[str], str]):
         super().__init__()
         self._convert = convert
+        #: characters whose mapping is not exactly one character (dropped or expanded): only
+        #: texts containing one need the per-character offset walk
+        self.not_one_to_one: set[str] = set()
 
     def _one(self, ch: str) -> str:
         if ch in _EMOJI_WORDS:
@@ -104,6 +123,8 @@ class _CharTable(dict):
                 if nxt == mapped:
                     break
                 mapped = nxt
+        if len(mapped) != 1:
+            self.not_one_to_one.add(ch)
         self[codepoint] = mapped
         return mapped
 
@@ -339,54 +360,94 @@ def normalize(text: str) -> str:
     return out.strip()
 
 
+# One rewrite step's edits: the start of each replacement in the step's output (for bisect), and
+# per replacement (output start, output end, input start, input end).
+_Edits = tuple[list[int], list[tuple[int, int, int, int]]]
+
+
 @dataclass(frozen=True)
 class Normalized:
-    """A normalised text and, per character, the ``(start, end)`` span in the original text."""
+    """A normalised text and the way back to the ORIGINAL text it came from.
+
+    The map is kept as the edits of each step (computed lazily per span), not as one span per
+    character, so building it costs little more than :func:`normalize` itself.
+    """
 
     text: str
-    spans: tuple[tuple[int, int], ...]
+    _char_spans: tuple[tuple[int, int], ...] | None = field(default=None, repr=False)  # None: 1:1 table
+    _edits: tuple[_Edits, ...] = field(default=(), repr=False)
+    _left: int = field(default=0, repr=False)  # characters stripped at the start
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of the normalised text to the span of the original text it came from."""
-        if not self.spans or start >= end:
+        end = min(end, len(self.text))
+        if start >= end or start < 0:
             return (0, 0)
-        end = min(end, len(self.spans))
-        return (self.spans[start][0], self.spans[end - 1][1])
+        low, high = start + self._left, end + self._left
+        for new_starts, records in reversed(self._edits):
+            low = _step_back(new_starts, records, low)[0]
+            high = _step_back(new_starts, records, high - 1)[1]
+        if self._char_spans is not None:
+            return (self._char_spans[low][0], self._char_spans[high - 1][1])
+        return (low, high)
+
+    @property
+    def spans(self) -> tuple[tuple[int, int], ...]:
+        """Per normalised character, the ``(start, end)`` span of the original text."""
+        return tuple(self.original_span(i, i + 1) for i in range(len(self.text)))
+
+
+def _step_back(new_starts: list[int], records: list[tuple[int, int, int, int]], position: int) -> tuple[int, int]:
+    """The input range of one step that output character ``position`` came from."""
+    k = bisect.bisect_right(new_starts, position) - 1
+    if k < 0:
+        return (position, position + 1)
+    new_start, new_end, old_start, old_end = records[k]
+    if position < new_end:  # inside a replacement: the whole replaced text
+        return (old_start, max(old_end, old_start + 1))
+    shifted = position - new_end + old_end
+    return (shifted, shifted + 1)
 
 
 def normalize_with_offsets(text: str) -> Normalized:
-    """Normalise ``text`` like :func:`normalize`, keeping an offset map to the original."""
+    """Normalise ``text`` like :func:`normalize`, keeping the way back to the original.
+
+    The character table usually maps one character to one character; the per-character span
+    list that handles dropped or expanded characters is only built for texts that need it.
+    """
     table = _char_table()
-    chars: list[str] = []
-    spans: list[tuple[int, int]] = []
-    for i, ch in enumerate(text):
-        mapped = ch.translate(table)
-        chars.extend(mapped)
-        spans.extend([(i, i + 1)] * len(mapped))
-    current = "".join(chars)
+    current = text.translate(table)  # fills the table for every character of the text
+    char_spans: tuple[tuple[int, int], ...] | None = None
+    if not table.not_one_to_one.isdisjoint(text):
+        spans: list[tuple[int, int]] = []
+        for i, ch in enumerate(text):
+            spans.extend([(i, i + 1)] * len(table[ord(ch)]))
+        char_spans = tuple(spans)
+    edits: list[_Edits] = []
     for pattern, rewrite in _STEPS:
         pieces: list[str] = []
-        new_spans: list[tuple[int, int]] = []
-        last = 0
+        new_starts: list[int] = []
+        records: list[tuple[int, int, int, int]] = []
+        last = written = 0
         for match in pattern.finditer(current):
             out = rewrite(match)
             if out is None:
                 continue
-            pieces.append(current[last : match.start()])
-            new_spans.extend(spans[last : match.start()])
-            if out:
-                s, e = match.start(), match.end()
-                covered = (spans[s][0], spans[e - 1][1]) if e > s else spans[min(s, len(spans) - 1)]
-                pieces.append(out)
-                new_spans.extend([covered] * len(out))
-            last = match.end()
-        pieces.append(current[last:])
-        new_spans.extend(spans[last:])
-        current = "".join(pieces)
-        spans = new_spans
-    left = len(current) - len(current.lstrip())
-    right = len(current.rstrip())
-    return Normalized(current[left:right], tuple(spans[left:right]))
+            s, e = match.span()
+            pieces.append(current[last:s])
+            written += s - last
+            pieces.append(out)
+            new_starts.append(written)
+            records.append((written, written + len(out), s, e))
+            written += len(out)
+            last = e
+        if records:
+            pieces.append(current[last:])
+            current = "".join(pieces)
+            edits.append((new_starts, records))
+    stripped = current.strip()
+    left = len(current) - len(current.lstrip()) if stripped else 0
+    return Normalized(stripped, char_spans, tuple(edits), left)
 
 
 def placeholders_as_symbols(normalized_text: str) -> str:
@@ -422,6 +483,18 @@ def _jieba_instance(user_dict: str | None):
     return _TOKENIZERS[key]
 
 
+@functools.lru_cache(maxsize=32_768)
+def _cut_piece(user_dict: str | None, piece: str) -> tuple[str, ...]:
+    """jieba's words of one placeholder-free piece, without whitespace tokens.
+
+    Memoised: once numbers are masked, the pieces between placeholders repeat across messages
+    (templates, greetings, sign-offs), and jieba's result for a piece does not depend on its
+    neighbours, so the cache changes speed only, never a token. Words are interned: the cached
+    pieces share one string per distinct word, which keeps the cache to a few MiB.
+    """
+    return tuple(sys.intern(word) for word in _jieba_instance(user_dict).lcut(piece, HMM=False) if not word.isspace())
+
+
 class JiebaTokenizer:
     """Callable tokenizer for normalised text: placeholders stay whole, the rest goes to jieba.
 
@@ -447,7 +520,13 @@ class JiebaTokenizer:
         return hash(("JiebaTokenizer", self.user_dict))
 
     def __call__(self, text: str) -> list[str]:
-        return [token for token, _start, _end in self.tokenize(text)]
+        tokens: list[str] = []
+        for piece in _PLACEHOLDER_RE.split(text):
+            if piece in _PLACEHOLDER_SYMBOL:
+                tokens.append(piece)
+            elif piece:
+                tokens.extend(_cut_piece(self.user_dict, piece))
+        return tokens
 
     def tokenize(self, text: str) -> list[tuple[str, int, int]]:
         """Tokens of ``text`` with their ``(start, end)`` character offsets."""

@@ -138,3 +138,58 @@ def test_score_frame_with_pandas_and_datasets():
     assert len(scored) == 3 and scored.loc[1, "error"] == "no text"
     dataset = datasets.Dataset.from_dict({"body": ["晚上吃饭吗", "验证码1234"]})
     assert list(collectclf.score_frame(dataset)["label"]) == ["unrelated", "unrelated"]
+
+
+def test_no_evidence_option_leaves_the_column_empty():
+    messages = [Message(id=str(i), text=text) for i, text in enumerate(["再不还钱就爆你通讯录", "验证码1234"])]
+    with_evidence = list(score_messages(messages, options=QUIET))
+    without = list(score_messages(messages, options=ScoreOptions(jobs=1, progress=False, evidence=False)))
+    assert with_evidence[0]["evidence"] and not without[0]["evidence"]
+    assert [r["label"] for r in with_evidence] == [r["label"] for r in without]
+
+
+def test_missing_values_in_nullable_columns_are_errors_not_text():
+    frame = pd.DataFrame({"text": pd.array(["老赖还钱", None], dtype="string")})
+    out = collectclf.score_frame(frame)
+    assert list(out["error"]) == ["", "no text"] and out.loc[1, "text"] == ""
+
+
+def test_a_model_directory_is_loaded_once_per_process(tmp_path):
+    from collectclf._loading import default_model_dir, path_load_counts
+    from collectclf.batch import _model_for
+
+    path = str(default_model_dir())
+    before = path_load_counts().get(path, 0)
+    assert _model_for(path) is _model_for(path)
+    assert path_load_counts()[path] == before + (0 if before else 1)
+
+
+def test_the_writing_process_never_loads_the_model_or_jieba(tmp_path):
+    """With workers, the parent only verifies the model's checksums and reads its labels."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from collectclf.batch import score_file, ScoreOptions\n"
+        f"s = score_file({str(EXAMPLES / 'sms-backup.xml')!r}, {str(tmp_path / 'o.csv')!r}, "
+        "options=ScoreOptions(jobs=2, progress=False))\n"
+        "print(s.scored, sorted(m for m in ('jieba', 'sklearn') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300)
+    scored, loaded = done.stdout.split(" ", 1)
+    assert int(scored) > 0 and loaded.strip() == "[]"
+
+
+def test_a_corrupted_model_directory_fails_before_any_work(tmp_path):
+    import shutil
+
+    from collectclf._loading import default_model_dir
+    from collectclf._persist import ModelLoadError
+
+    broken = tmp_path / "model"
+    shutil.copytree(default_model_dir(), broken)
+    weights = broken / "weights.npz"
+    weights.write_bytes(weights.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(ModelLoadError, match="checksum"):
+        score_file(EXAMPLES / "sms-backup.xml", tmp_path / "o.csv", model=str(broken), options=QUIET)
+    assert not (tmp_path / "o.csv").exists()

@@ -46,3 +46,20 @@ def test_errors_are_one_line_with_a_non_zero_exit(tmp_path, capsys):
 
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
+
+
+def test_score_no_evidence_flag(tmp_path):
+    import csv
+
+    out = tmp_path / "o.csv"
+    assert main(["score", str(EXAMPLES / "sms-backup.xml"), "-o", str(out), "--jobs", "1", "--quiet", "--no-evidence"]) == 0
+    with open(out, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and all(row["evidence"] == "" for row in rows) and any(row["label"] != "unrelated" for row in rows)
+
+
+def test_dask_mode_refuses_options_it_would_ignore(tmp_path, capsys):
+    code = main(["score", str(EXAMPLES / "messages_utf8bom.csv"), "--dask", "--resume", "--redact"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "--resume, --redact cannot be combined with --dask" in err and len(err.strip().splitlines()) == 1

@@ -104,3 +104,56 @@ def test_normalize_is_idempotent_and_offsets_agree(text):
 def test_normalize_idempotent_on_domain_alphabet(text):
     once = normalize(text)
     assert normalize(once) == once
+
+
+def _eager_offsets(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Reference implementation: one span per character, rewritten by every step (slow, obvious)."""
+    from collectclf.text import _STEPS, _char_table
+
+    table = _char_table()
+    chars: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for i, ch in enumerate(text):
+        mapped = ch.translate(table)
+        chars.extend(mapped)
+        spans.extend([(i, i + 1)] * len(mapped))
+    current = "".join(chars)
+    for pattern, rewrite in _STEPS:
+        pieces: list[str] = []
+        new_spans: list[tuple[int, int]] = []
+        last = 0
+        for match in pattern.finditer(current):
+            out = rewrite(match)
+            if out is None:
+                continue
+            s, e = match.span()
+            pieces.append(current[last:s])
+            new_spans.extend(spans[last:s])
+            if out:
+                pieces.append(out)
+                new_spans.extend([(spans[s][0], spans[e - 1][1])] * len(out))
+            last = e
+        pieces.append(current[last:])
+        new_spans.extend(spans[last:])
+        current, spans = "".join(pieces), new_spans
+    left, right = len(current) - len(current.lstrip()), len(current.rstrip())
+    return current[left:right], tuple(spans[left:right])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("逾期还款威胁爆通讯录 ★*·x3８<>老赖qianxie一二三元\u200b🔥\u3000ﬁ⑴")), max_size=50)
+       | st.text(max_size=50))
+def test_lazy_offset_map_agrees_with_the_per_character_reference(text):
+    expected_text, expected_spans = _eager_offsets(text)
+    result = normalize_with_offsets(text)
+    assert result.text == expected_text
+    assert result.spans == expected_spans
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("逾期还款请尽快处理否则 <num>元，。abc de\t")), max_size=60))
+def test_cached_tokenizer_gives_the_tokens_of_the_offset_tokenizer(text):
+    tokenizer = JiebaTokenizer()
+    normalized = normalize(text)
+    assert tokenizer(normalized) == [token for token, _, _ in tokenizer.tokenize(normalized)]
+    assert tokenizer(normalized) == tokenizer(normalized)  # second call comes from the cache
