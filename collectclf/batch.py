@@ -165,7 +165,7 @@ def score_messages(
     summary = summary if summary is not None else Summary()
     reference, labels = _resolve_model(model, trusted=False)
     jobs = options.jobs or os.cpu_count() or 1
-    seen_keys: set[bytes] = {_key(m) for m in prior}
+    seen_keys: set[int] = {_key(m) for m in prior}
     cache: OrderedDict[str, tuple[str, list[float], str]] = OrderedDict()
     chunks = _chunked(iter(messages), max(1, options.chunk_size))
     prepared = (_prepare_chunk(chunk, options) for chunk in chunks)
@@ -212,9 +212,15 @@ def score_messages(
             cache.popitem(last=False)
 
 
-def _key(message: Message) -> bytes:
-    return hashlib.blake2b(json.dumps([message.sender, message.timestamp, message.text if isinstance(message.text, str) else None,
-                                       message.direction], ensure_ascii=False).encode("utf-8", "surrogatepass"), digest_size=12).digest()
+def _key(message: Message) -> int:
+    """A 64-bit digest of what makes two messages the same (sender, time, text, direction).
+
+    Kept per message read to flag duplicates: about 75 bytes each, the one part of a run's
+    memory that grows with the input (75 MB for 1,000,000 messages).
+    """
+    payload = json.dumps([message.sender, message.timestamp, message.text if isinstance(message.text, str) else None,
+                          message.direction], ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(payload, digest_size=8).digest(), "little")
 
 
 def _prepare_chunk(chunk: list[Message], options: ScoreOptions) -> tuple[list[Message], list[tuple[str | None, list[str], str | None]]]:
