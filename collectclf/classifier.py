@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import platform
+import random
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -23,7 +25,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression, SGDClassifier
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
@@ -34,7 +36,7 @@ from .labels import UNCERTAIN
 from .rules import find_rule_hits
 from .text import JiebaTokenizer, Normalized, normalize_with_offsets
 
-__all__ = ["MODEL_FAMILIES", "CalibratedLinear", "Classifier", "Evidence", "Result"]
+__all__ = ["MODEL_FAMILIES", "CalibratedLinear", "Classifier", "Evidence", "Result", "prefix_crops"]
 
 MODEL_FAMILIES = ("logreg", "svm", "sgd", "cnb")
 
@@ -79,6 +81,10 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
         Folds for the out-of-fold scores; 0 or 1 skips calibration (``T = 1``).
     random_state : int
         Seed for the fold split.
+
+    ``fit`` takes optional ``groups`` (one id per row): rows sharing an id stay in the same
+    calibration fold (``StratifiedGroupKFold``), so an augmented copy of a message is never
+    scored by a model trained on another copy of it.
     """
 
     def __init__(self, estimator: Any = None, *, cv: int = 5, random_state: int = 0):
@@ -89,16 +95,17 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
     def _base(self) -> Any:
         return clone(self.estimator) if self.estimator is not None else LogisticRegression(max_iter=3000)
 
-    def fit(self, X: Any, y: Sequence[str]) -> CalibratedLinear:
-        """Fit the base estimator and the temperature."""
+    def fit(self, X: Any, y: Sequence[str], groups: Sequence[int] | None = None) -> CalibratedLinear:
+        """Fit the base estimator and the temperature (``groups``: keep rows with one id in one fold)."""
         X = _as_csr(X)
         y = np.asarray([str(label) for label in y], dtype=object)
         self.classes_ = np.unique(y)
         self.temperature_ = 1.0
         if self.cv and self.cv > 1 and len(self.classes_) > 1:
-            folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
+            kind = StratifiedKFold if groups is None else StratifiedGroupKFold
+            folds = kind(n_splits=self.cv, shuffle=True, random_state=self.random_state)
             scores = np.zeros((X.shape[0], len(self.classes_)))
-            for train, test in folds.split(X, y):
+            for train, test in folds.split(X, y, groups):
                 coef, intercept = _linear_parameters(self._base().fit(X[train], y[train]), self.classes_)
                 scores[test] = X[test] @ coef.T + intercept
             target = np.searchsorted(self.classes_, y)
@@ -135,6 +142,50 @@ def make_estimator(model: str, *, C: float, alpha: float, random_state: int) -> 
     if model == "cnb":
         return ComplementNB(alpha=alpha)
     raise ValueError(f"unknown model family {model!r}; choose one of {', '.join(MODEL_FAMILIES)}")
+
+
+# --------------------------------------------------------------------------- augmentation
+#: Texts shorter than this many characters get no prefix crops (too little would be left).
+MIN_CROP_CHARS = 8
+
+
+def prefix_crops(
+    texts: Sequence[str], labels: Sequence[str], *, copies: int, keep: tuple[float, float] = (0.5, 0.95),
+    seed: int = 0, min_chars: int = MIN_CROP_CHARS,
+) -> tuple[list[str], list[str], list[int]]:
+    """Training-data augmentation for messages cut short: the texts followed by ``copies`` prefix
+    crops of each one, with the same label.
+
+    A crop keeps the first ``k`` characters of a text of ``n`` characters, ``k`` drawn uniformly
+    from the integers in ``[ceil(keep[0] * n), floor(keep[1] * n)]`` (and within ``1 … n - 1``),
+    so every crop loses at least one character. The draws come from ``random.Random(seed)`` in
+    text order, so the same inputs give the same crops. Texts shorter than ``min_chars`` are not
+    cropped. The default range (50–95 %) is deliberately wider than any one test's cut: a message
+    can be cut anywhere (carrier segment limits, notification previews, copy-paste), and the
+    model should not be tuned to one cut-off.
+
+    Returns ``(texts, labels, groups)``: the originals first, in order, then the crops;
+    ``groups[i]`` is the index of the original text row ``i`` came from.
+    """
+    low, high = (float(v) for v in keep)
+    if copies < 0 or int(copies) != copies:
+        raise ValueError(f"truncation copies must be a whole number >= 0, not {copies!r}")
+    if not 0.0 < low <= high < 1.0:
+        raise ValueError(f"truncation range must satisfy 0 < low <= high < 1, not {keep!r}")
+    texts, labels = list(texts), list(labels)
+    out_texts, out_labels, groups = list(texts), list(labels), list(range(len(texts)))
+    rng = random.Random(seed)
+    for i, (text, label) in enumerate(zip(texts, labels)):
+        n = len(text)
+        if n < min_chars:
+            continue
+        first = min(n - 1, max(1, math.ceil(low * n)))
+        last = max(first, min(n - 1, math.floor(high * n)))
+        for _ in range(int(copies)):
+            out_texts.append(text[: rng.randint(first, last)])
+            out_labels.append(label)
+            groups.append(i)
+    return out_texts, out_labels, groups
 
 
 # --------------------------------------------------------------------------- results
@@ -202,8 +253,14 @@ class Classifier(ClassifierMixin, BaseEstimator):
         Scale of the red-flag indicator columns.
     calibration_cv : int
         Folds used to fit the temperature.
+    truncation_copies : int
+        Training-data augmentation: ``fit`` adds this many prefix crops of every training text
+        (same label; see :func:`prefix_crops`) so that messages cut short keep their label.
+        0 (the default) trains on the texts as given. The crops of a text share its calibration fold.
+    truncation_range : tuple of float
+        The share of characters a crop keeps, drawn uniformly between these bounds.
     random_state : int
-        Seed for every random choice (fold splits, SGD/SVM).
+        Seed for every random choice (fold splits, SGD/SVM, crops).
     """
 
     def __init__(
@@ -217,6 +274,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
         min_df: int = 2,
         rule_weight: float = 1.0,
         calibration_cv: int = 5,
+        truncation_copies: int = 0,
+        truncation_range: tuple[float, float] = (0.5, 0.95),
         random_state: int = 0,
     ):
         self.model = model
@@ -227,6 +286,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.min_df = min_df
         self.rule_weight = rule_weight
         self.calibration_cv = calibration_cv
+        self.truncation_copies = truncation_copies
+        self.truncation_range = truncation_range
         self.random_state = random_state
 
     # ---------------------------------------------------------------- fitting
@@ -256,11 +317,27 @@ class Classifier(ClassifierMixin, BaseEstimator):
             raise ValueError("training needs at least two distinct labels")
         for cached in ("_feature_index", "_relative_coef"):  # derived from the previous fit
             self.__dict__.pop(cached, None)
-        self.pipeline_ = self.build_pipeline().fit(texts, labels)
+        if self.truncation_copies:
+            self.pipeline_ = self._fit_augmented(texts, labels)
+        else:
+            self.pipeline_ = self.build_pipeline().fit(texts, labels)
         self.classes_ = self.pipeline_.classes_
         self.thresholds_: dict[str, float] = {}
         self.metadata_: dict[str, Any] = {}
         return self
+
+    def _fit_augmented(self, texts: list[str], labels: list[str]) -> Pipeline:
+        """Fit with :func:`prefix_crops` added: the vocabularies and IDF come from the messages as
+        given (so ``min_df`` still counts messages, not a message and its crops); the linear model
+        is fitted on the messages and their crops, each message's crops in its calibration fold."""
+        all_texts, all_labels, groups = prefix_crops(texts, labels, copies=self.truncation_copies,
+                                                     keep=tuple(self.truncation_range), seed=self.random_state)
+        pipeline = self.build_pipeline()
+        normalize, features, head = (pipeline.named_steps[name] for name in ("normalize", "features", "model"))
+        normalized = normalize.fit(all_texts).transform(all_texts)
+        features.fit(normalized[: len(texts)], labels)
+        head.fit(features.transform(normalized), all_labels, groups=groups)
+        return pipeline
 
     def _fitted(self) -> Pipeline:
         pipeline = getattr(self, "pipeline_", None)

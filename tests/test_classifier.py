@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 
 from collectclf import Classifier
-from collectclf.classifier import MODEL_FAMILIES, CalibratedLinear
+from collectclf.classifier import MODEL_FAMILIES, CalibratedLinear, prefix_crops
 
 
 def test_probabilities_sum_to_one_and_classes_come_from_labels(tiny_model, tiny_corpus):
@@ -99,3 +99,67 @@ def test_unfitted_model_says_so():
 
     with pytest.raises(NotFittedError):
         Classifier().predict(["x"])
+
+
+# --------------------------------------------------------------------------- truncation augmentation
+def test_prefix_crops_adds_copies_of_every_long_enough_text_with_its_label():
+    texts = ["您的借款已逾期3天，请通过官方App还款。", "短信", "再不还钱就爆你通讯录，让你全家知道。", "1234567"]
+    labels = ["compliant", "unrelated", "threatening", "unrelated"]
+    out, out_labels, groups = prefix_crops(texts, labels, copies=3, keep=(0.5, 0.95), seed=0)
+    assert out[:4] == texts and out_labels[:4] == labels and groups[:4] == [0, 1, 2, 3]
+    assert len(out) == len(out_labels) == len(groups) == 4 + 3 * 2  # texts under 8 characters get no crop
+    assert groups[4:] == [0, 0, 0, 2, 2, 2]
+    for crop, label, source in zip(out[4:], out_labels[4:], groups[4:]):
+        original = texts[source]
+        assert label == labels[source]
+        assert original.startswith(crop)
+        assert 0.5 * len(original) <= len(crop) <= min(0.95 * len(original), len(original) - 1)
+
+
+def test_prefix_crops_are_deterministic_for_a_seed():
+    texts = ["今天18点前必须还清，否则移交法务部门起诉。"] * 20
+    labels = ["pressuring"] * 20
+    first = prefix_crops(texts, labels, copies=2, seed=7)
+    assert prefix_crops(texts, labels, copies=2, seed=7) == first
+    assert prefix_crops(texts, labels, copies=2, seed=8)[0] != first[0]
+    assert len(set(first[0][20:])) > 1  # the cut point varies
+
+
+def test_zero_copies_change_nothing(tiny_corpus):
+    texts, labels = tiny_corpus
+    assert prefix_crops(texts, labels, copies=0) == (list(texts), list(labels), list(range(len(texts))))
+    plain = Classifier("svm", calibration_cv=3, min_df=1).fit(texts, labels)
+    zero = Classifier("svm", calibration_cv=3, min_df=1, truncation_copies=0, truncation_range=(0.2, 0.3)).fit(texts, labels)
+    np.testing.assert_array_equal(plain.predict_proba(texts), zero.predict_proba(texts))
+
+
+def test_bad_truncation_settings_are_refused():
+    with pytest.raises(ValueError, match="copies"):
+        prefix_crops(["一二三四五六七八九"], ["a"], copies=-1)
+    with pytest.raises(ValueError, match="range"):
+        prefix_crops(["一二三四五六七八九"], ["a"], copies=1, keep=(0.5, 1.0))
+
+
+def test_augmented_fit_is_deterministic_and_changes_only_the_linear_model(tiny_corpus):
+    texts, labels = tiny_corpus
+    a = Classifier("svm", calibration_cv=3, truncation_copies=2, random_state=1).fit(texts, labels)
+    b = Classifier("svm", calibration_cv=3, truncation_copies=2, random_state=1).fit(texts, labels)
+    plain = Classifier("svm", calibration_cv=3, random_state=1).fit(texts, labels)
+    np.testing.assert_array_equal(a.predict_proba(texts), b.predict_proba(texts))
+    head, plain_head = a._fitted().named_steps["model"], plain._fitted().named_steps["model"]
+    # the vocabularies come from the messages as given: min_df counts messages, not a message and its crops
+    assert list(a._feature_index[0]) == list(plain._feature_index[0])
+    assert head.coef_.shape == plain_head.coef_.shape and not np.allclose(head.coef_, plain_head.coef_)
+
+
+def test_truncation_parameters_survive_clone_and_save(tiny_corpus, tmp_path):
+    texts, labels = tiny_corpus
+    model = Classifier("svm", calibration_cv=3, min_df=1, truncation_copies=1, truncation_range=(0.6, 0.9))
+    assert clone(model).get_params() == model.get_params()
+    model.fit(texts, labels)
+    loaded = Classifier.from_directory(model.save(tmp_path / "m"))
+    assert loaded.get_params() == model.get_params()
+    assert loaded.truncation_range == (0.6, 0.9) and loaded.truncation_copies == 1
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts))
+    refit = clone(loaded).fit(texts, labels)
+    np.testing.assert_array_equal(refit.predict_proba(texts), model.predict_proba(texts))
