@@ -286,13 +286,17 @@ def normalize_speed(texts: list[str], rounds: int = 5) -> float:
 def run(model_path: str | None, seed: int, path: Path = HELDOUT) -> dict:
     """Score the clean held-out set and every variant; returns the report (without the command)."""
     import collectclf
+    from collectclf._loading import default_model_dir
+    from collectclf._persist import read_config
 
     model = collectclf.load(model_path)
+    weights_sha256 = read_config(model_path or default_model_dir())["files"]["weights.npz"]
     texts, labels = load_heldout(path)
     clean_pred = [str(p) for p in model.predict(texts)]
     clean = macro_f1(labels, clean_pred)
     report: dict = {
         "model": model_path or "shipped (models/default)",
+        "model_weights_sha256": weights_sha256,  # the model card shows these figures only for this model
         "heldout": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
         "n_messages": len(texts),
         "seed": seed,

@@ -483,6 +483,13 @@ def _jieba_instance(user_dict: str | None):
     return _TOKENIZERS[key]
 
 
+# jieba never joins characters across punctuation or whitespace (its blocks are runs of Chinese
+# characters, letters, digits and +#&._%-), so cutting a text after such a run changes no token
+# and makes the memoised pieces short phrases that recur across messages.
+_BREAKS = r"，。！？；：、,!?;:()（）【】「」“”\s"
+_CLAUSES = re.compile(f"[^{_BREAKS}]+[{_BREAKS}]*|[{_BREAKS}]+")
+
+
 @functools.lru_cache(maxsize=32_768)
 def _cut_piece(user_dict: str | None, piece: str) -> tuple[str, ...]:
     """jieba's words of one placeholder-free piece, without whitespace tokens.
@@ -525,7 +532,8 @@ class JiebaTokenizer:
             if piece in _PLACEHOLDER_SYMBOL:
                 tokens.append(piece)
             elif piece:
-                tokens.extend(_cut_piece(self.user_dict, piece))
+                for clause in _CLAUSES.findall(piece):
+                    tokens.extend(_cut_piece(self.user_dict, clause))
         return tokens
 
     def tokenize(self, text: str) -> list[tuple[str, int, int]]:

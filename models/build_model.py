@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from collectclf import __version__  # noqa: E402
+from collectclf._persist import read_config  # noqa: E402
 from collectclf.classifier import MIN_CROP_CHARS, MODEL_FAMILIES, Classifier  # noqa: E402
 from collectclf.training import (  # noqa: E402
     compare_models,
@@ -90,17 +91,20 @@ def main(argv: list[str] | None = None) -> int:
     same = np.array_equal(reloaded.predict(held_texts), model.predict(held_texts))
     print(f"saved {out} ({size / 1e6:.1f} MB); reload {load_seconds:.2f} s; same predictions after reload: {same}", flush=True)
     card = render_card(model, table, heldout, size=size, load_seconds=load_seconds, fit_seconds=fit_seconds,
-                       speed=len(held_texts) / predict_seconds, cv=args.cv)
+                       speed=len(held_texts) / predict_seconds, cv=args.cv,
+                       weights_sha256=read_config(out)["files"]["weights.npz"])
     card_path = ROOT / "models" / "MODEL_CARD.md" if out.resolve() == (ROOT / "models" / "default").resolve() else out / "MODEL_CARD.md"
     card_path.write_text(card, encoding="utf-8")
     return 0 if same else 1
 
 
 def render_card(model: Classifier, table: list[dict], heldout: dict, *, size: int, load_seconds: float, fit_seconds: float,
-                speed: float, cv: int) -> str:
+                speed: float, cv: int, weights_sha256: str | None = None) -> str:
     meta = model.metadata_
     robustness_path = ROOT / "models" / "robustness.json"
     robustness = json.loads(robustness_path.read_text(encoding="utf-8")) if robustness_path.exists() else None
+    if robustness and robustness.get("model_weights_sha256") != weights_sha256:
+        robustness = None  # measured on another model: rerun benchmarks/robustness.py, then this script
     comparison = "\n".join(
         ["| family | parameters | CV macro-F1 | ± | CV ECE | seconds |", "|---|---|---|---|---|---|"]
         + [f"| {r['model']} | `{json.dumps(r['params'])}` | {r['macro_f1_mean']:.3f} | {r['macro_f1_std']:.3f} | {r['ece']:.3f} | {r['seconds']} |"
