@@ -170,3 +170,13 @@ def test_benchmark_writes_its_report_and_fails_on_a_large_drop(tmp_path, capsys)
     assert "clean" in capsys.readouterr().out
     # with no room for any drop, a variant that loses anything fails the run
     assert bench.main(["--heldout", str(heldout), "--out", "-", "--max-drop", "-1"]) == 1
+
+
+def test_the_committed_robustness_report_belongs_to_the_shipped_model_and_meets_the_bound():
+    """models/robustness.json is what the model card shows: it must describe the model that ships."""
+    from collectclf._loading import default_model_dir
+    from collectclf._persist import read_config
+
+    report = json.loads((ROOT / "models" / "robustness.json").read_text(encoding="utf-8"))
+    assert report["model_weights_sha256"] == read_config(default_model_dir())["files"]["weights.npz"]
+    assert all(row["drop_points"] <= report["max_drop_points"] for row in report["variants"].values())
