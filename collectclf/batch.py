@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import sys
 import time
 from collections import Counter, OrderedDict
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 #: Longer messages are truncated to this many characters for scoring (flagged ``truncated``).
 MAX_CHARS = 5000
 _CACHE_SIZE = 20_000
+#: Duplicate-detection keys kept in memory (about 75 MB); more go to a temporary on-disk table.
+_SEEN_IN_MEMORY = 1_000_000
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _OUTPUT_KINDS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 
@@ -165,7 +168,9 @@ def score_messages(
     summary = summary if summary is not None else Summary()
     reference, labels = _resolve_model(model, trusted=False)
     jobs = options.jobs or os.cpu_count() or 1
-    seen_keys: set[int] = {_key(m) for m in prior}
+    seen_keys = SeenKeys()
+    for message in prior:
+        seen_keys.add(_key(message))
     cache: OrderedDict[str, tuple[str, list[float], str]] = OrderedDict()
     chunks = _chunked(iter(messages), max(1, options.chunk_size))
     prepared = (_prepare_chunk(chunk, options) for chunk in chunks)
@@ -181,46 +186,90 @@ def score_messages(
                    for chunk, states, wanted in staged)
     else:
         results = _parallel(staged, reference, jobs, options)
-    for chunk, states, wanted, scored in results:
-        fresh = dict(zip(wanted, scored))
-        for message, (text, flags, error) in zip(chunk, states):
-            summary.read += 1
-            key = _key(message)
-            if key in seen_keys and message.text:
-                flags.append("duplicate")
-                summary.duplicates += 1
-            seen_keys.add(key)
-            row = _row(message, options, labels)
-            if text is not None:
-                result = fresh.get(text) or cache.get(text)
-                if result is None:  # evicted between dispatch and collection: score now
-                    result = _score_texts(reference, [text], options.evidence, options.abstain_below)[0]
-                label, proba, evidence = result
-                cache[text] = result
-                cache.move_to_end(text)
-                row.update(label=label, evidence=evidence, **{f"p_{name}": p for name, p in zip(labels, proba)})
-                summary.scored += 1
-                summary.labels[label] += 1
-            elif error:
-                row["error"] = error
-                summary.errored += 1
-            else:
-                summary.skipped += 1
-            row["flags"] = ",".join(flags)
-            yield row
-        while len(cache) > _CACHE_SIZE:
-            cache.popitem(last=False)
+    try:
+        for chunk, states, wanted, scored in results:
+            fresh = dict(zip(wanted, scored))
+            for message, (text, flags, error) in zip(chunk, states):
+                summary.read += 1
+                if seen_keys.add(_key(message)) and message.text:
+                    flags.append("duplicate")
+                    summary.duplicates += 1
+                row = _row(message, options, labels)
+                if text is not None:
+                    result = fresh.get(text) or cache.get(text)
+                    if result is None:  # evicted between dispatch and collection: score now
+                        result = _score_texts(reference, [text], options.evidence, options.abstain_below)[0]
+                    label, proba, evidence = result
+                    cache[text] = result
+                    cache.move_to_end(text)
+                    row.update(label=label, evidence=evidence, **{f"p_{name}": p for name, p in zip(labels, proba)})
+                    summary.scored += 1
+                    summary.labels[label] += 1
+                elif error:
+                    row["error"] = error
+                    summary.errored += 1
+                else:
+                    summary.skipped += 1
+                row["flags"] = ",".join(flags)
+                yield row
+            while len(cache) > _CACHE_SIZE:
+                cache.popitem(last=False)
+    finally:
+        seen_keys.close()
 
 
 def _key(message: Message) -> int:
-    """A 64-bit digest of what makes two messages the same (sender, time, text, direction).
-
-    Kept per message read to flag duplicates: about 75 bytes each, the one part of a run's
-    memory that grows with the input (75 MB for 1,000,000 messages).
-    """
+    """A signed 64-bit digest of what makes two messages the same (sender, time, text, direction)."""
     payload = json.dumps([message.sender, message.timestamp, message.text if isinstance(message.text, str) else None,
                           message.direction], ensure_ascii=False).encode("utf-8", "surrogatepass")
-    return int.from_bytes(hashlib.blake2b(payload, digest_size=8).digest(), "little")
+    return int.from_bytes(hashlib.blake2b(payload, digest_size=8).digest(), "little", signed=True)
+
+
+class SeenKeys:
+    """The keys of the messages read so far, to flag duplicates, in bounded memory.
+
+    Up to ``memory_limit`` keys live in a set (about 75 bytes each); past that they move to a
+    private temporary SQLite database, which SQLite keeps on disk and deletes when the run ends,
+    so a run's memory does not grow with the size of the input.
+    """
+
+    def __init__(self, memory_limit: int | None = None):
+        self.memory_limit = _SEEN_IN_MEMORY if memory_limit is None else memory_limit
+        self._memory: set[int] = set()
+        self._db: sqlite3.Connection | None = None
+        self._pending = 0
+
+    def add(self, key: int) -> bool:
+        """Record ``key``; True when it was already recorded."""
+        if self._db is None:
+            if key in self._memory:
+                return True
+            self._memory.add(key)
+            if len(self._memory) >= self.memory_limit:
+                self._spill()
+            return False
+        self._pending += 1
+        if self._pending >= 10_000:  # one transaction per 10,000 keys
+            self._db.execute("COMMIT")
+            self._db.execute("BEGIN")
+            self._pending = 0
+        return self._db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (key,)).rowcount == 0
+
+    def _spill(self) -> None:
+        db = sqlite3.connect("", isolation_level=None)  # "": a temporary on-disk database, deleted on close
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16000"):
+            db.execute(f"PRAGMA {pragma}")
+        db.execute("CREATE TABLE seen (k INTEGER PRIMARY KEY)")
+        db.execute("BEGIN")
+        db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", ((k,) for k in self._memory))
+        self._memory.clear()
+        self._db = db
+
+    def close(self) -> None:
+        """Drop the temporary database, if any."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 def _prepare_chunk(chunk: list[Message], options: ScoreOptions) -> tuple[list[Message], list[tuple[str | None, list[str], str | None]]]:

@@ -193,3 +193,28 @@ def test_a_corrupted_model_directory_fails_before_any_work(tmp_path):
     with pytest.raises(ModelLoadError, match="checksum"):
         score_file(EXAMPLES / "sms-backup.xml", tmp_path / "o.csv", model=str(broken), options=QUIET)
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_seen_keys_move_to_disk_past_the_memory_limit_and_still_find_duplicates():
+    from collectclf.batch import SeenKeys
+
+    seen = SeenKeys(memory_limit=100)
+    assert [seen.add(k) for k in range(-50, 150)] == [False] * 200  # spills at 100 keys
+    assert seen._db is not None and not seen._memory
+    assert seen.add(-50) and seen.add(149) and seen.add(75)  # before, at and after the spill
+    assert not seen.add(2**63 - 1) and seen.add(2**63 - 1) and not seen.add(-(2**63))
+    for k in range(25_000):  # past a transaction boundary
+        seen.add(1000 + k)
+    assert seen.add(1000) and seen.add(25_999) and not seen.add(10**9)
+    seen.close()
+
+
+def test_duplicates_are_flagged_the_same_with_keys_on_disk(monkeypatch):
+    import collectclf.batch as batch
+
+    texts = ["老赖还钱", "验证码1234", "老赖还钱", "晚上吃饭吗", "验证码1234"] * 3
+    messages = [Message(id=str(i), text=t, sender="95000") for i, t in enumerate(texts)]
+    expected = [r["flags"] for r in score_messages(messages, options=QUIET)]
+    monkeypatch.setattr(batch, "_SEEN_IN_MEMORY", 2)
+    assert [r["flags"] for r in score_messages(messages, options=QUIET)] == expected
+    assert expected.count("duplicate") == 12
