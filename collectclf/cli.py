@@ -15,7 +15,6 @@ from typing import Any
 from . import __version__
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
-_CHUNK_SIZE = 2000  # messages per work unit of `score`
 
 
 def _print(text: str = "") -> None:
@@ -94,7 +93,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     options = ScoreOptions(
         jobs=args.jobs, include_text=not args.no_text, incoming_only=args.incoming_only, resume=args.resume,
         redact=args.redact, progress=False if args.quiet else None, abstain_below=args.abstain_below,
-        chunk_size=args.chunk_size, evidence=not args.no_evidence,
+        evidence=not args.no_evidence, **({"chunk_size": args.chunk_size} if args.chunk_size is not None else {}),
     )
     if args.scheduler or args.dask:
         from .distributed import score_path_with_dask
@@ -102,7 +101,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         unsupported = [flag for flag, given in (
             ("--jobs", args.jobs), ("--resume", args.resume), ("--redact", args.redact), ("--incoming-only", args.incoming_only),
             ("--abstain-below", args.abstain_below is not None), ("--no-evidence", args.no_evidence), ("--format", args.format),
-            ("--trusted", args.trusted), ("--chunk-size", args.chunk_size != _CHUNK_SIZE),
+            ("--trusted", args.trusted), ("--chunk-size", args.chunk_size is not None),
         ) if given]
         if unsupported:
             raise ValueError(f"{', '.join(unsupported)} cannot be combined with --dask/--scheduler "
@@ -199,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", help="input format (default: detected from content)")
     p.add_argument("--text-column", help="column holding the message text (tables)")
     p.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
-    p.add_argument("--chunk-size", type=int, default=_CHUNK_SIZE, help="messages per work unit")
+    p.add_argument("--chunk-size", type=int, help="messages per work unit")
     p.add_argument("--no-text", action="store_true", help="leave the message text out of the output")
     p.add_argument("--incoming-only", action="store_true", help="score only incoming messages (others keep a row)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run into the same output")

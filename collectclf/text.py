@@ -360,9 +360,9 @@ def normalize(text: str) -> str:
     return out.strip()
 
 
-# One rewrite step's edits: the start of each replacement in the step's output (for bisect), and
-# per replacement (output start, output end, input start, input end).
-_Edits = tuple[list[int], list[tuple[int, int, int, int]]]
+# One rewrite step's edits, in text order: per replacement (output start, output end, input
+# start, input end).
+_Edits = list[tuple[int, int, int, int]]
 
 
 @dataclass(frozen=True)
@@ -384,9 +384,9 @@ class Normalized:
         if start >= end or start < 0:
             return (0, 0)
         low, high = start + self._left, end + self._left
-        for new_starts, records in reversed(self._edits):
-            low = _step_back(new_starts, records, low)[0]
-            high = _step_back(new_starts, records, high - 1)[1]
+        for records in reversed(self._edits):
+            low = _step_back(records, low)[0]
+            high = _step_back(records, high - 1)[1]
         if self._char_spans is not None:
             return (self._char_spans[low][0], self._char_spans[high - 1][1])
         return (low, high)
@@ -397,9 +397,9 @@ class Normalized:
         return tuple(self.original_span(i, i + 1) for i in range(len(self.text)))
 
 
-def _step_back(new_starts: list[int], records: list[tuple[int, int, int, int]], position: int) -> tuple[int, int]:
+def _step_back(records: _Edits, position: int) -> tuple[int, int]:
     """The input range of one step that output character ``position`` came from."""
-    k = bisect.bisect_right(new_starts, position) - 1
+    k = bisect.bisect_right(records, position, key=lambda record: record[0]) - 1
     if k < 0:
         return (position, position + 1)
     new_start, new_end, old_start, old_end = records[k]
@@ -426,8 +426,7 @@ def normalize_with_offsets(text: str) -> Normalized:
     edits: list[_Edits] = []
     for pattern, rewrite in _STEPS:
         pieces: list[str] = []
-        new_starts: list[int] = []
-        records: list[tuple[int, int, int, int]] = []
+        records: _Edits = []
         last = written = 0
         for match in pattern.finditer(current):
             out = rewrite(match)
@@ -437,14 +436,13 @@ def normalize_with_offsets(text: str) -> Normalized:
             pieces.append(current[last:s])
             written += s - last
             pieces.append(out)
-            new_starts.append(written)
             records.append((written, written + len(out), s, e))
             written += len(out)
             last = e
         if records:
             pieces.append(current[last:])
             current = "".join(pieces)
-            edits.append((new_starts, records))
+            edits.append(records)
     stripped = current.strip()
     left = len(current) - len(current.lstrip()) if stripped else 0
     return Normalized(stripped, char_spans, tuple(edits), left)
