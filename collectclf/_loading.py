@@ -94,11 +94,10 @@ def model_labels(path: str | os.PathLike[str] | None = None) -> list[str]:
     """The labels of a model directory, after verifying its checksums, without building the model.
 
     Lets a process that only writes output (the parent of the scoring workers) know the
-    probability columns without holding the model and jieba in memory.
+    probability columns without holding the model and jieba in memory. A model this process
+    has already loaded (and verified) answers from memory.
     """
-    if path is None:
-        loaded = _cache.get(_DEFAULT_NAME)
-        if loaded is not None:
-            return [str(c) for c in loaded.classes_]
-        path = default_model_dir()
-    return [str(label) for label in verify_model_dir(path)["labels"]]
+    loaded = _cache.get(_DEFAULT_NAME) if path is None else _by_path.get(os.fspath(path))
+    if loaded is not None:
+        return [str(c) for c in loaded.classes_]
+    return [str(label) for label in verify_model_dir(default_model_dir() if path is None else path)["labels"]]

@@ -164,9 +164,16 @@ def score_messages(
     prior: Iterable[Message] = (),
 ) -> Iterator[dict[str, Any]]:
     """Score messages lazily; yields one output row (a dict) per message, in input order."""
-    options = options or ScoreOptions()
-    summary = summary if summary is not None else Summary()
     reference, labels = _resolve_model(model, trusted=False)
+    return _score_resolved(messages, reference, labels, options or ScoreOptions(),
+                           summary if summary is not None else Summary(), prior)
+
+
+def _score_resolved(
+    messages: Iterable[Message], reference: Any, labels: list[str], options: ScoreOptions, summary: Summary,
+    prior: Iterable[Message],
+) -> Iterator[dict[str, Any]]:
+    """:func:`score_messages` for a model already resolved by :func:`_resolve_model`."""
     jobs = options.jobs or os.cpu_count() or 1
     seen_keys = SeenKeys()
     for message in prior:
@@ -396,7 +403,7 @@ def score_file(
     try:
         with handle:
             prior = islice(read_messages(path, fmt=fmt, text_column=text_column), done) if done else ()
-            for row in score_messages(source, model=reference, options=options, summary=summary, prior=prior):
+            for row in _score_resolved(source, reference, labels, options, summary, prior):
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
                 if progress is not None:
                     progress.update(1)
