@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .labels import LABELS, UNCERTAIN
-
-__version__ = "0.1.0"
 
 __all__ = [
     "LABELS",
@@ -33,7 +32,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .classifier import Classifier, Result
+    from .classifier import Classifier
+    from .results import Result
 
 
 def load(path: str | None = None, *, trusted: bool = False) -> "Classifier":
@@ -65,10 +65,14 @@ def scores(texts: Any, *, model: Any = None) -> list[dict[str, float]]:
 
 def __getattr__(name: str) -> Any:
     # Heavy pieces are imported on first use so that `import collectclf` stays fast.
-    if name in ("Classifier", "Result"):
-        from . import classifier
+    if name == "Classifier":
+        from .classifier import Classifier
 
-        return getattr(classifier, name)
+        return Classifier
+    if name == "Result":
+        from .results import Result
+
+        return Result
     if name in ("score_file", "score_frame"):
         from . import batch
 

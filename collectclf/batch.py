@@ -313,7 +313,7 @@ def _row(message: Message, options: ScoreOptions, labels: list[str]) -> dict[str
     text = message.text if isinstance(message.text, str) else as_text(message.text) if message.text is not None else ""
     sender, text = _printable(sender), _printable(text)
     if options.redact:
-        from .text import redact
+        from .redact import redact
 
         sender, text = redact(sender), redact(text)
     row: dict[str, Any] = {"id": _printable(str(message.id)), "sender": sender, "timestamp": message.timestamp or "", "direction": message.direction}

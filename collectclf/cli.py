@@ -66,7 +66,7 @@ def highlight(text: str, evidence: Sequence[Any], *, colour: bool) -> str:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     from . import load
-    from .classifier import to_json
+    from .results import to_json
 
     model = load(args.model, trusted=args.trusted)
     texts = args.text or [line.rstrip("\n") for line in sys.stdin]

@@ -7,6 +7,7 @@ flow is one ``Pipeline`` that ``clone``, ``cross_validate`` and ``GridSearchCV``
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,7 +16,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
 from .rules import RULES, find_rule_hits
-from .text import JiebaTokenizer, as_text, normalize, placeholders_as_symbols
+from .text import as_text, normalize, placeholders_as_symbols
+from .tokenizer import JiebaTokenizer
 
 __all__ = ["RuleFeatures", "TextNormalizer", "as_text", "make_features"]
 
@@ -85,17 +87,20 @@ def make_char_vectorizer(ngram_range: tuple[int, int] = (1, 3), min_df: int = 2)
 
 def make_features(
     *,
-    word_ngram_range: tuple[int, int] = (1, 2),
+    word_ngram_range: tuple[int, int] | None = (1, 2),
     char_ngram_range: tuple[int, int] = (1, 3),
     min_df: int = 2,
     rule_weight: float = 1.0,
 ) -> FeatureUnion:
-    """The feature step: words, characters and (weighted) rule indicators, side by side."""
-    return FeatureUnion(
-        [
-            ("words", make_word_vectorizer(word_ngram_range, min_df)),
-            ("chars", make_char_vectorizer(char_ngram_range, min_df)),
-            ("rules", RuleFeatures()),
-        ],
-        transformer_weights={"words": 1.0, "chars": 1.0, "rules": rule_weight},
-    )
+    """The feature step: words, characters and (weighted) rule indicators, side by side.
+
+    ``word_ngram_range=None`` leaves the jieba words out and ``rule_weight=0`` the rule columns,
+    so the cheaper character-only flows are the same kind of object.
+    """
+    parts: list[tuple[str, Any]] = []
+    if word_ngram_range is not None:
+        parts.append(("words", make_word_vectorizer(tuple(word_ngram_range), min_df)))
+    parts.append(("chars", make_char_vectorizer(tuple(char_ngram_range), min_df)))
+    if rule_weight:
+        parts.append(("rules", RuleFeatures()))
+    return FeatureUnion(parts, transformer_weights={name: rule_weight if name == "rules" else 1.0 for name, _ in parts})

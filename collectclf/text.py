@@ -1,4 +1,4 @@
-"""Text normalisation with an offset map, and the jieba tokenizer.
+"""Text normalisation with an offset map (the tokenizer is in tokenizer.py, redaction in redact.py).
 
 Normalisation makes spelling tricks irrelevant to the label: NFKC (full-width → half-width),
 lower case, traditional → simplified (OpenCC's character table plus a few Hong Kong variants),
@@ -21,16 +21,17 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-import sys
-import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 
 __all__ = [
+    "CARD_RE",
+    "ID_RE",
+    "PHONE_RE",
     "PLACEHOLDERS",
-    "JiebaTokenizer",
+    "PLACEHOLDER_RE",
+    "PLACEHOLDER_SYMBOL",
     "Normalized",
     "as_text",
     "normalize",
@@ -38,10 +39,10 @@ __all__ = [
     "placeholders_as_symbols",
 ]
 
-PLACEHOLDERS: tuple[str, ...] = ("<url>", "<phone>", "<id>", "<card>", "<money>", "<num>")
-_PLACEHOLDER_RE = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS) + ")")
+PLACEHOLDERS: tuple[str, ...] = ("<url>", "<phone>", "<id>", "<card>", "<money>", "<num>", "<slot>")
+PLACEHOLDER_RE = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS) + ")")
 # One private-use character per placeholder, so character n-grams see a placeholder as one symbol.
-_PLACEHOLDER_SYMBOL = {p: chr(0xE000 + i) for i, p in enumerate(PLACEHOLDERS)}
+PLACEHOLDER_SYMBOL = {p: chr(0xE000 + i) for i, p in enumerate(PLACEHOLDERS)}
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
@@ -312,6 +313,26 @@ def _chinese_number(match: re.Match[str]) -> str | None:
     return None
 
 
+# Template slots a lender's system leaves in its messages ({name}, {0}, %s, %1, ${x}, {{amount}},
+# #repay_money#, $name$, @name@, <name>, [姓名], 【贷款编号】): one ``<slot>`` whatever the style, so the
+# brackets and field names never become features or evidence. Text is already NFKC and lower case.
+_FIELD_WORDS = "姓名|名字|名称|用户名|客户名|金额|日期|时间|编号|单号|号码|手机号|卡号|尾号|账号|天数|期数|链接|地址|产品名"
+_TEMPLATE_SLOT = re.compile(
+    r"\{\{[^{}]{1,60}\}\}"  # {{amount}}, {{ .name }}
+    r"|\$\{[^{}]{1,60}\}"  # ${username}, ${bill.amount / 100}
+    r"|\{[^{}\s]{0,60}\}"  # {name}, {0}, {}, {$row['name']}, {format(x.due)}
+    r"|(?<![\d.%])%(?:\d{1,2}\$?[sd]?|[sd])(?![a-z%])"  # %s %d %1 %1$s
+    r"|#[a-z_][a-z0-9_]{1,30}#|#[\u4e00-\u9fff]{2,6}#"  # #repay_money# #姓名#
+    r"|\$[a-z_][a-z0-9_]{1,30}\$|@[a-z_][a-z0-9_]{1,30}@"  # $name$ @name@
+    r"|(?<![a-z0-9$])\$[a-z_][a-z0-9_.]{1,30}(?:\[[^\[\]]{1,20}\])?(?![a-z0-9_$])"  # $amount, $row['name']
+    r"|<(?!(?:url|phone|id|card|money|num|slot)>)[a-z_][a-z0-9_.]{1,30}>"  # <name>, not our own tokens
+    r"|[\[【](?:[\u4e00-\u9fffa-z_]{0,6}(?:" + _FIELD_WORDS + r"))[\]】]"  # [姓名] 【贷款编号】
+)
+# Fully spaced text (每 个 字 隔 开, digits and letters too, to pass carrier filters): a space with a
+# lone non-space character on each side goes, so 1 3 8… and u r l pieces join up again.
+_SPACED_OUT = re.compile(r"(?<=(?<!\S)\S) (?=\S(?!\S))")  # after runs of whitespace became one space
+
+
 # A run of two or more * (尾号****的, 金额**.**元) or one * before a counting word other than 期
 # (逾期*天) is masked digits, not a separator (逾*期).
 _BETWEEN_CJK_SEPARATORS = re.compile(
@@ -329,6 +350,9 @@ def _fixed(replacement: str) -> _Rewrite:
 
 # The regex steps after the character table, in order.
 _STEPS: tuple[tuple[re.Pattern[str], _Rewrite], ...] = (
+    (_SPACES, _fixed(" ")),
+    (_SPACED_OUT, _fixed("")),
+    (_TEMPLATE_SLOT, _fixed("<slot>")),
     (_URL, _fixed("<url>")),
     (_DOMAIN_RE, _restore_domain_word),
     (_BETWEEN_CJK_SEPARATORS, _fixed("")),
@@ -450,124 +474,8 @@ def normalize_with_offsets(text: str) -> Normalized:
 
 def placeholders_as_symbols(normalized_text: str) -> str:
     """Replace each placeholder token with one private-use character (for character n-grams)."""
-    return _PLACEHOLDER_RE.sub(lambda m: _PLACEHOLDER_SYMBOL[m.group(0)], normalized_text)
+    return PLACEHOLDER_RE.sub(lambda m: PLACEHOLDER_SYMBOL[m.group(0)], normalized_text)
 
 
-# --------------------------------------------------------------------------- tokenizer
-_TOKENIZERS: dict[str, object] = {}
-_TOKENIZER_LOCK = threading.Lock()
-
-
-def _jieba_instance(user_dict: str | None):
-    """A private ``jieba.Tokenizer`` with the domain dictionary, built once per process."""
-    key = user_dict or ""
-    tokenizer = _TOKENIZERS.get(key)
-    if tokenizer is not None:
-        return tokenizer
-    with _TOKENIZER_LOCK:
-        if key not in _TOKENIZERS:
-            import logging
-
-            import jieba
-
-            logging.getLogger("jieba").setLevel(logging.WARNING)
-            jieba.setLogLevel(logging.WARNING)
-            tk = jieba.Tokenizer()
-            tk.initialize()
-            source = resources.files("collectclf.resources") / "userdict.txt" if not user_dict else None
-            with (open(user_dict, "rb") if user_dict else source.open("rb")) as handle:  # jieba leaves paths open
-                tk.load_userdict(handle)
-            _TOKENIZERS[key] = tk
-    return _TOKENIZERS[key]
-
-
-# jieba never joins characters across punctuation or whitespace (its blocks are runs of Chinese
-# characters, letters, digits and +#&._%-), so cutting a text after such a run changes no token
-# and makes the memoised pieces short phrases that recur across messages.
-_BREAKS = r"，。！？；：、,!?;:()（）【】「」“”\s"
-_CLAUSES = re.compile(f"[^{_BREAKS}]+[{_BREAKS}]*|[{_BREAKS}]+")
-
-
-@functools.lru_cache(maxsize=32_768)
-def _cut_piece(user_dict: str | None, piece: str) -> tuple[str, ...]:
-    """jieba's words of one placeholder-free piece, without whitespace tokens.
-
-    Memoised: once numbers are masked, the pieces between placeholders repeat across messages
-    (templates, greetings, sign-offs), and jieba's result for a piece does not depend on its
-    neighbours, so the cache changes speed only, never a token. Words are interned: the cached
-    pieces share one string per distinct word, which keeps the cache to a few MiB.
-    """
-    return tuple(sys.intern(word) for word in _jieba_instance(user_dict).lcut(piece, HMM=False) if not word.isspace())
-
-
-class JiebaTokenizer:
-    """Callable tokenizer for normalised text: placeholders stay whole, the rest goes to jieba.
-
-    Picklable and cheap to copy: the jieba instance is built lazily, once per process, and is
-    not part of the state. Whitespace tokens are dropped.
-
-    Parameters
-    ----------
-    user_dict : str, optional
-        Path to a jieba user dictionary; the shipped domain dictionary when None.
-    """
-
-    def __init__(self, user_dict: str | None = None):
-        self.user_dict = user_dict
-
-    def __repr__(self) -> str:
-        return f"JiebaTokenizer(user_dict={self.user_dict!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, JiebaTokenizer) and other.user_dict == self.user_dict
-
-    def __hash__(self) -> int:
-        return hash(("JiebaTokenizer", self.user_dict))
-
-    def __call__(self, text: str) -> list[str]:
-        tokens: list[str] = []
-        for piece in _PLACEHOLDER_RE.split(text):
-            if piece in _PLACEHOLDER_SYMBOL:
-                tokens.append(piece)
-            elif piece:
-                for clause in _CLAUSES.findall(piece):
-                    tokens.extend(_cut_piece(self.user_dict, clause))
-        return tokens
-
-    def tokenize(self, text: str) -> list[tuple[str, int, int]]:
-        """Tokens of ``text`` with their ``(start, end)`` character offsets."""
-        jieba_tk = _jieba_instance(self.user_dict)
-        tokens: list[tuple[str, int, int]] = []
-        position = 0
-        for piece in _PLACEHOLDER_RE.split(text):
-            if not piece:
-                continue
-            if piece in _PLACEHOLDER_SYMBOL:
-                tokens.append((piece, position, position + len(piece)))
-            else:
-                for word, start, end in jieba_tk.tokenize(piece, HMM=False):
-                    if not word.isspace():
-                        tokens.append((word, position + start, position + end))
-            position += len(piece)
-        return tokens
-
-
-# --------------------------------------------------------------------------- redaction
-_NAME_AFTER = re.compile(r"(尊敬的|亲爱的|姓名[:：]?|收款人[:：]?|借款人[:：]?|户名[:：]?)\s*([\u4e00-\u9fff]{2,3})")
-
-
-def redact(text: str) -> str:
-    """Mask phone, ID and bank-card numbers and likely personal names (for sharing outputs).
-
-    Uses the same number patterns as normalisation; two- or three-character names are masked
-    after salutations and labels such as 尊敬的/姓名/收款人 (surnames before 先生/女士 are kept).
-
-    >>> redact("尊敬的张伟，请回电13812345678")
-    '尊敬的**，请回电***********'
-    """
-    def stars(match: re.Match[str]) -> str:
-        return "*" * len(match.group(0))
-
-    for pattern in (_ID, _CARD, _PHONE):
-        text = pattern.sub(stars, text)
-    return _NAME_AFTER.sub(lambda m: m.group(1) + "*" * len(m.group(2)), text)
+#: The number patterns redaction masks too (one definition for both).
+ID_RE, CARD_RE, PHONE_RE = _ID, _CARD, _PHONE

@@ -18,7 +18,8 @@ from sklearn.base import clone
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
-from .classifier import MODEL_FAMILIES, Classifier
+from .calibration import MODEL_FAMILIES
+from .classifier import Classifier
 from .features import as_text
 
 __all__ = [

@@ -24,7 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from collectclf import __version__  # noqa: E402
 from collectclf._persist import read_config  # noqa: E402
-from collectclf.classifier import MIN_CROP_CHARS, MODEL_FAMILIES, Classifier  # noqa: E402
+from collectclf.augment import MIN_CROP_CHARS  # noqa: E402
+from collectclf.calibration import MODEL_FAMILIES  # noqa: E402
+from collectclf.classifier import Classifier  # noqa: E402
 from collectclf.training import (  # noqa: E402
     compare_models,
     confusion_table,

@@ -8,7 +8,8 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 
 from collectclf import Classifier
-from collectclf.classifier import MODEL_FAMILIES, CalibratedLinear, prefix_crops
+from collectclf.augment import prefix_crops
+from collectclf.calibration import MODEL_FAMILIES, CalibratedLinear
 
 
 def test_probabilities_sum_to_one_and_classes_come_from_labels(tiny_model, tiny_corpus):
@@ -148,7 +149,7 @@ def test_augmented_fit_is_deterministic_and_changes_only_the_linear_model(tiny_c
     np.testing.assert_array_equal(a.predict_proba(texts), b.predict_proba(texts))
     head, plain_head = a._fitted().named_steps["model"], plain._fitted().named_steps["model"]
     # the vocabularies come from the messages as given: min_df counts messages, not a message and its crops
-    assert list(a._feature_index[0]) == list(plain._feature_index[0])
+    assert list(a._explainer.names) == list(plain._explainer.names)
     assert head.coef_.shape == plain_head.coef_.shape and not np.allclose(head.coef_, plain_head.coef_)
 
 

@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collectclf.text import JiebaTokenizer, normalize, normalize_with_offsets, placeholders_as_symbols, redact
+from collectclf.redact import redact
+from collectclf.text import normalize, normalize_with_offsets, placeholders_as_symbols
+from collectclf.tokenizer import JiebaTokenizer
 
 PLAIN = "您的借款已逾期3天，请通过官方App还款"
 
