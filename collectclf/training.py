@@ -13,14 +13,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from sklearn.base import clone
-from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
-from sklearn.model_selection import StratifiedKFold
 
 from .calibration import MODEL_FAMILIES
 from .classifier import Classifier
+from .crossval import cross_validate_model
 from .features import as_text
+from .metrics import evaluate_predictions, expected_calibration_error
 
 __all__ = [
     "SEARCH_GRID",
@@ -165,75 +164,6 @@ def data_sha256(texts: Sequence[str], labels: Sequence[str]) -> str:
     return digest.hexdigest()
 
 
-# --------------------------------------------------------------------------- metrics
-def expected_calibration_error(proba: np.ndarray, y_true_index: np.ndarray, bins: int = 10) -> float:
-    """ECE of the top-label confidence over equal-width bins."""
-    confidence = proba.max(axis=1)
-    correct = proba.argmax(axis=1) == y_true_index
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    total = 0.0
-    for low, high in zip(edges[:-1], edges[1:]):
-        inside = (confidence > low) & (confidence <= high)
-        if inside.any():
-            total += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
-    return float(total)
-
-
-def evaluate_predictions(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str]) -> dict[str, Any]:
-    """Macro-F1, accuracy, per-label precision/recall/F1/support, confusion matrix and ECE.
-
-    ``proba`` has one column per entry of ``classes``. True labels the model does not know are
-    kept (they can only be errors) and appear in the per-label table and confusion matrix;
-    macro-F1 averages over the labels that occur in the truth or the predictions. ECE uses the
-    rows whose true label the model knows.
-    """
-    classes = [str(c) for c in classes]
-    y_true = [str(y) for y in y_true]
-    y_pred = [classes[i] for i in proba.argmax(axis=1)]
-    labels = classes + sorted(set(y_true) - set(classes))
-    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
-    occurring = [label for label in labels if label in set(y_true) | set(y_pred)]
-    index = {c: i for i, c in enumerate(classes)}
-    known = np.array([y in index for y in y_true], dtype=bool)
-    true_index = np.array([index.get(y, -1) for y in y_true])
-    return {
-        "n": len(y_true),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=occurring, average="macro", zero_division=0)) if y_true else 0.0,
-        "accuracy": float(np.mean([a == b for a, b in zip(y_true, y_pred)])) if y_true else 0.0,
-        "ece": expected_calibration_error(proba[known], true_index[known]) if known.any() else 0.0,
-        "per_label": {
-            label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for label, p, r, f, s in zip(labels, precision, recall, f1, support)
-        },
-        "confusion": {"labels": labels, "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist()},
-    }
-
-
-def cross_validate_model(
-    estimator: Classifier, texts: Sequence[str], labels: Sequence[str], *, cv: int = 5, seed: int = 0,
-    progress: Callable[[int, int], None] | None = None,
-) -> dict[str, Any]:
-    """Stratified K-fold metrics: macro-F1 per fold, its mean and spread, and pooled metrics."""
-    texts_arr = np.asarray(texts, dtype=object)
-    labels_arr = np.asarray(labels, dtype=object)
-    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-    classes = sorted(set(labels))
-    pooled = np.zeros((len(texts), len(classes)))
-    fold_f1 = []
-    for i, (train_idx, test_idx) in enumerate(folds.split(texts_arr, labels_arr)):
-        model = clone(estimator).fit(texts_arr[train_idx], labels_arr[train_idx])
-        proba = model.predict_proba(texts_arr[test_idx])
-        order = [list(model.classes_).index(c) for c in classes]
-        pooled[test_idx] = proba[:, order]
-        fold_f1.append(f1_score(labels_arr[test_idx], np.asarray(classes)[proba[:, order].argmax(1)], average="macro"))
-        if progress:
-            progress(i + 1, cv)
-    metrics = evaluate_predictions(labels, pooled, classes)
-    metrics.update(cv=cv, fold_macro_f1=[float(f) for f in fold_f1],
-                   macro_f1_mean=float(np.mean(fold_f1)), macro_f1_std=float(np.std(fold_f1)))
-    return metrics
-
-
 def compare_models(
     texts: Sequence[str], labels: Sequence[str], *, families: Iterable[str] = MODEL_FAMILIES, cv: int = 5, seed: int = 0,
     params: Mapping[str, dict[str, Any]] | None = None,
@@ -331,8 +261,11 @@ def train(
     if cv and cv > 1:
         _check_counts(labels, cv, f"{cv}-fold cross-validation")
         say(f"cross-validating ({cv} folds)")
-        metrics["cv"] = cross_validate_model(estimator, texts, labels, cv=cv, seed=seed,
+        # after a search, fresh folds (another seed): the search's own folds would report its best score again
+        cv_seed = seed + 1 if search else seed
+        metrics["cv"] = cross_validate_model(estimator, texts, labels, cv=cv, seed=cv_seed,
                                              progress=lambda i, n: say(f"fold {i}/{n} done"))
+        metrics["cv"]["folds"] = "fresh folds (seed + 1), not the search's" if search else f"seed {seed}"
     say(f"fitting {estimator.model} on {len(texts)} messages")
     start = time.perf_counter()
     classifier = estimator.fit(texts, labels)
