@@ -24,7 +24,8 @@ __all__ = ["cross_validate_model", "group_bootstrap"]
 def cross_validate_model(
     estimator: Any, texts: Sequence[str], labels: Sequence[str], *, cv: int = 5, seed: int = 0,
     groups: Sequence[Any] | None = None, repeats: int = 1, background: tuple[Sequence[str], Sequence[str]] | None = None,
-    weight: float = 1.0, progress: Callable[[int, int], None] | None = None,
+    weight: float = 1.0, variants: dict[str, Callable[[str], str]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """K-fold metrics of ``estimator`` on ``texts``: per fold, per repeat, pooled, and (with groups) a
     95 % group-bootstrap interval.
@@ -33,7 +34,9 @@ def cross_validate_model(
     ``repeats``: the split is redrawn with seeds ``seed, seed + 1, …``. ``background``: (texts,
     labels) added to every training fold, never scored; the scored rows' training part then gets
     sample weight ``weight``, and it alone sets the calibration temperature (``calibration_mask``),
-    which is how the shipped model is fitted too.
+    which is how the shipped model is fitted too. ``variants``: name → text transformation; each
+    fold's scored texts are also scored transformed (spaced out, say), giving ``variants[name]``
+    macro-F1 on the same folds.
     """
     texts_arr = np.asarray(list(texts), dtype=object)
     labels_arr = np.asarray([str(y) for y in labels], dtype=object)
@@ -41,6 +44,7 @@ def cross_validate_model(
     back_texts, back_labels = ([], []) if background is None else (list(background[0]), [str(y) for y in background[1]])
     classes = sorted(set(labels_arr) | set(back_labels))
     pooled = np.zeros((repeats, len(texts_arr), len(classes)))
+    variant_pooled = {name: np.zeros_like(pooled) for name in (variants or {})}
     fold_f1: list[float] = []
     total = cv * repeats
     for repeat in range(repeats):
@@ -61,6 +65,9 @@ def cross_validate_model(
             proba = model.predict_proba(texts_arr[test_idx])
             order = [list(model.classes_).index(c) for c in classes]
             pooled[repeat][test_idx] = proba[:, order]
+            for name, transform in (variants or {}).items():
+                changed = model.predict_proba([transform(t) for t in texts_arr[test_idx]])
+                variant_pooled[name][repeat][test_idx] = changed[:, order]
             fold_f1.append(float(f1_score(labels_arr[test_idx], np.asarray(classes)[proba[:, order].argmax(1)],
                                           labels=classes, average="macro", zero_division=0)))
             if progress:
@@ -76,6 +83,10 @@ def cross_validate_model(
     for label in metrics["per_label"]:
         for key in ("precision", "recall", "f1"):
             metrics["per_label"][label][key] = float(np.mean([m["per_label"][label][key] for m in per_repeat]))
+    metrics["variants"] = {
+        name: float(np.mean([evaluate_predictions(list(labels_arr), p[r], classes)["macro_f1"] for r in range(repeats)]))
+        for name, p in variant_pooled.items()
+    }
     if groups_arr is not None:
         metrics["interval95"] = group_bootstrap(list(labels_arr), pooled, classes, groups_arr, seed=seed)
     return metrics

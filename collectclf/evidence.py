@@ -47,6 +47,8 @@ class Explainer:
         found: list[Evidence] = []
         for hit in find_rule_hits(normalized.text):
             start, end = normalized.original_span(hit.start, hit.end)
+            if len(_MEANINGFUL_CHAR.findall(raw[start:end])) < 2:
+                continue  # a rule that fired on punctuation (!!!) still weighs, but is no evidence to show
             weight = rule_weights.get(self.rule_columns.get(hit.rule.id, -1), 0.0)
             found.append(Evidence("rule", raw[start:end], start, end, hit.rule.label, round(weight, 4),
                                   hit.rule.id, hit.rule.description, hit.rule.cites))
