@@ -6,6 +6,7 @@ flow is one ``Pipeline`` that ``clone``, ``cross_validate`` and ``GridSearchCV``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -77,9 +78,69 @@ def make_word_vectorizer(ngram_range: tuple[int, int] = (1, 2), min_df: int = 2)
     )
 
 
+class CharTfidf(TfidfVectorizer):
+    """``TfidfVectorizer(analyzer="char")`` whose ``transform`` finds the vocabulary's n-grams with one
+    compiled Aho-Corasick pass (``pyahocorasick``) instead of building a Python string per n-gram.
+
+    Every occurrence of a vocabulary n-gram is an occurrence of that n-gram, so the counts, the
+    TF-IDF weights and the normalised rows equal scikit-learn's (a test compares them). Fitting is
+    scikit-learn's own; without ``pyahocorasick`` transform falls back to it.
+    """
+
+    _automaton: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_automaton", None)  # rebuilt lazily where it is needed
+        return state
+
+    def fit_transform(self, raw_documents: Any, y: object = None) -> sp.csr_matrix:
+        self.__dict__.pop("_automaton", None)
+        return super().fit_transform(raw_documents, y)
+
+    def _matcher(self) -> Any:
+        automaton = self.__dict__.get("_automaton")
+        if automaton is None:
+            try:
+                import ahocorasick
+            except ImportError:
+                return None
+            automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+            for term, column in self.vocabulary_.items():
+                automaton.add_word(term, column)
+            automaton.make_automaton()
+            self._automaton = automaton
+        return automaton
+
+    def transform(self, raw_documents: Any) -> sp.csr_matrix:
+        if self.analyzer != "char" or self.lowercase or not getattr(self, "vocabulary_", None):
+            return super().transform(raw_documents)
+        automaton = self._matcher()
+        if automaton is None:
+            return super().transform(raw_documents)
+        low, high = self.ngram_range
+        spaces = _WHITE_SPACES
+        prepare = self.preprocessor or (lambda text: text)
+        indices: list[int] = []
+        indptr = [0]
+        for document in raw_documents:
+            text = spaces.sub(" ", prepare(document))
+            indices.extend(column for end, column in automaton.iter(text))
+            indptr.append(len(indices))
+        counts = sp.csr_matrix((np.ones(len(indices), dtype=self.dtype), np.asarray(indices, dtype=np.int64),
+                                np.asarray(indptr, dtype=np.int64)), shape=(len(indptr) - 1, len(self.vocabulary_)))
+        counts.sum_duplicates()
+        del low, high  # every vocabulary entry has a length within ngram_range already
+        return self._tfidf.transform(counts, copy=False)
+
+
+#: scikit-learn's char analyzer folds runs of whitespace to one space before cutting n-grams.
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
 def make_char_vectorizer(ngram_range: tuple[int, int] = (1, 3), min_df: int = 2) -> TfidfVectorizer:
     """Character n-grams, each placeholder counted as one symbol."""
-    return TfidfVectorizer(
+    return CharTfidf(
         analyzer="char", preprocessor=placeholders_as_symbols, lowercase=False,
         ngram_range=ngram_range, min_df=min_df, sublinear_tf=True, dtype=np.float64,
     )
