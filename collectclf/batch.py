@@ -115,13 +115,14 @@ def _resolve_model(model: Any, trusted: bool) -> tuple[Any, list[str]]:
 def _score_texts(reference: Any, texts: Sequence[str], evidence: bool, abstain_below: float | None) -> list[tuple[str, list[float], str]]:
     """Score distinct texts: (label, probabilities, evidence JSON) each. Runs in a worker.
 
-    Evidence is computed for collection labels only (not for ``unrelated``), from the same
-    feature rows as the probabilities.
+    Evidence is computed for collection labels only (not for the model's negative label,
+    ``unrelated`` in the shipped model), from the same feature rows as the probabilities.
     """
     if not texts:
         return []
     model = _model_for(reference)
-    wanted = [str(c) for c in model.classes_ if str(c) != "unrelated"] if evidence else False
+    negative = getattr(model, "negative_label_", None)
+    wanted = [str(c) for c in model.classes_ if str(c) != negative] if evidence else False
     proba, labels, found = model.analyse(list(texts), evidence=wanted, abstain_below=abstain_below, top=3)
     out = []
     for row, label, items in zip(proba, labels, found):

@@ -164,3 +164,19 @@ def test_truncation_parameters_survive_clone_and_save(tiny_corpus, tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts))
     refit = clone(loaded).fit(texts, labels)
     np.testing.assert_array_equal(refit.predict_proba(texts), model.predict_proba(texts))
+
+
+def test_char_ngrams_found_by_the_automaton_equal_scikit_learns():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from collectclf.features import CharTfidf, make_char_vectorizer
+
+    texts = ["您的借款已逾期<num>天,请还款", "a  b\t\tc <slot> 你好  ", "", "再不还钱就爆你通讯录!!", "征信 征信 征信"]
+    vectorizer = make_char_vectorizer((1, 4), min_df=1).fit(texts)
+    assert isinstance(vectorizer, CharTfidf)
+    assert vectorizer._matcher() is not None  # pyahocorasick is a dependency: the compiled path runs
+    unseen = ["逾期<num>天请尽快还款", "完全没见过的字", "征信征信", "  "]
+    fast = vectorizer.transform(unseen + texts)
+    slow = TfidfVectorizer.transform(vectorizer, unseen + texts)
+    assert fast.shape == slow.shape and fast.nnz == slow.nnz
+    assert abs(fast - slow).max() < 1e-12
