@@ -344,8 +344,14 @@ _SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}>]) (?=[{_CJK}<])")
 _Rewrite = Callable[[re.Match[str]], "str | None"]
 
 
-def _fixed(replacement: str) -> _Rewrite:
-    return lambda _match: replacement
+class _fixed:  # noqa: N801 (reads as a function in the step table)
+    """A rewrite to one fixed string; :func:`_sub` hands it to the regex engine directly."""
+
+    def __init__(self, replacement: str):
+        self.text = replacement
+
+    def __call__(self, _match: re.Match[str]) -> str:
+        return self.text
 
 
 # The regex steps after the character table, in order.
@@ -368,7 +374,49 @@ _STEPS: tuple[tuple[re.Pattern[str], _Rewrite], ...] = (
 )
 
 
+def _domain_trigger() -> re.Pattern[str]:
+    """Where a domain-word spelling can differ from the plain word: a separator or a letter next to a
+    domain character or to a letter, five letters in a row (pinyin), or a homophone character."""
+    canonical = {ch for word in _DOMAIN_WORDS for ch in word}
+    alternative: set[str] = set()  # any character spelling a domain character other than itself (爆 in 爆光 → 曝光)
+    for word in _DOMAIN_WORDS:
+        for k, ch in enumerate(word):
+            options = [*_DOMAIN_SPELLINGS.get(ch, ()), *(h[k] for h in _DOMAIN_HOMOPHONES.get(word, ()))]
+            alternative.update(c for option in options for c in option if c != ch and not ("a" <= c <= "z" or c == "ü"))
+    domain = "[" + "".join(sorted(canonical)) + "]"
+    letter = "[a-zü]"
+    sep = _SEP_CLASS
+    return re.compile(f"{domain}{sep}|{sep}{domain}|{letter}{sep}|{sep}{letter}|{letter}{{5}}|{domain}{letter}|{letter}{domain}"
+                      + "|[" + "".join(sorted(alternative)) + "]")
+
+
+# Per step, a cheap search that must succeed for the step to change anything: texts without it skip
+# the step (most texts have no digits to mask, no template slots, no spelling tricks). The steps'
+# output is the same either way; a test compares against running every step.
+_TRIGGERS: tuple[re.Pattern[str] | None, ...] = (
+    re.compile(r"\s"),
+    re.compile(" "),
+    re.compile(r"[{$%#@<\[【]"),
+    re.compile(r"[.:]"),
+    _domain_trigger(),
+    re.compile(_SEP_CLASS),
+    re.compile("[覆瞭]"),
+    re.compile(f"[{_CN_NUM}]"),
+    re.compile(r"\d"),
+    re.compile(r"\d"),
+    re.compile(r"\d"),
+    re.compile(r"[\dx*]"),
+    re.compile(r"[\dx*]"),
+    re.compile(r"\s"),
+    re.compile(" "),
+)
+assert len(_TRIGGERS) == len(_STEPS)
+
+
 def _sub(pattern: re.Pattern[str], rewrite: _Rewrite, text: str) -> str:
+    if isinstance(rewrite, _fixed):
+        return pattern.sub(rewrite.text.replace("\\", "\\\\"), text)
+
     def replace(match: re.Match[str]) -> str:
         out = rewrite(match)
         return match.group(0) if out is None else out
@@ -379,8 +427,9 @@ def _sub(pattern: re.Pattern[str], rewrite: _Rewrite, text: str) -> str:
 def normalize(text: str) -> str:
     """Return the normalised form of ``text`` (idempotent; see module docstring)."""
     out = text.translate(_char_table())
-    for pattern, rewrite in _STEPS:
-        out = _sub(pattern, rewrite, out)
+    for (pattern, rewrite), trigger in zip(_STEPS, _TRIGGERS):
+        if trigger is None or trigger.search(out):
+            out = _sub(pattern, rewrite, out)
     return out.strip()
 
 
@@ -448,7 +497,9 @@ def normalize_with_offsets(text: str) -> Normalized:
             spans.extend([(i, i + 1)] * len(table[ord(ch)]))
         char_spans = tuple(spans)
     edits: list[_Edits] = []
-    for pattern, rewrite in _STEPS:
+    for (pattern, rewrite), trigger in zip(_STEPS, _TRIGGERS):
+        if trigger is not None and not trigger.search(current):
+            continue
         pieces: list[str] = []
         records: _Edits = []
         last = written = 0

@@ -159,3 +159,21 @@ def test_cached_tokenizer_gives_the_tokens_of_the_offset_tokenizer(text):
     normalized = normalize(text)
     assert tokenizer(normalized) == [token for token, _, _ in tokenizer.tokenize(normalized)]
     assert tokenizer(normalized) == tokenizer(normalized)  # second call comes from the cache
+
+
+def test_step_triggers_never_change_the_output():
+    """Skipping a step whose trigger is absent must give what running every step gives."""
+    from collectclf.text import _STEPS, _TRIGGERS, _char_table, _sub
+
+    def every_step(text: str) -> str:
+        out = text.translate(_char_table())
+        for pattern, rewrite in _STEPS:
+            out = _sub(pattern, rewrite, out)
+        return out.strip()
+
+    samples = ["威 xie 你", "爆光你", "zhengxin 有问题", "征芯异常", "逾*期3天", "两千元", "回覆我", "电话13812345678",
+               "尾号****1234", "{name}您好", "h t t p s : / / a . c n", "wei xie", "ｗｅｉ胁", "催·收", "欠款x,xxx.xx元"]
+    assert len(_TRIGGERS) == len(_STEPS)
+    for text in samples:
+        assert normalize(text) == every_step(text), text
+        assert normalize_with_offsets(text).text == every_step(text), text
