@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._persist import CONFIG_NAME, ModelLoadError, load_pickle, verify_model_dir
+from ._persist import CONFIG_DIGEST, CONFIG_NAME, ModelLoadError, load_pickle, read_config, verify_model_dir
 
 if TYPE_CHECKING:
     from .classifier import Classifier
@@ -70,18 +70,19 @@ def cached_model(path: str | os.PathLike[str] | None = None) -> "Classifier":
         if first:
             _path_loads[None] += 1
         return model
-    key = os.fspath(path)
+    if not Path(path).is_dir():
+        raise ModelLoadError(f"{path} is not a model directory (workers load model directories only)")
+    # keyed by path AND content digest: a model retrained into the same directory is loaded anew
+    key = f"{os.fspath(path)}\0{read_config(path).get(CONFIG_DIGEST)}"
     with _lock:
         model = _by_path.get(key)
     if model is None:
-        if not Path(key).is_dir():
-            raise ModelLoadError(f"{path} is not a model directory (workers load model directories only)")
-        model = load_model(key)
+        model = load_model(path)
         with _lock:
             if len(_by_path) >= _MAX_PATH_MODELS:
                 _by_path.pop(next(iter(_by_path)))
             _by_path[key] = model
-            _path_loads[key] += 1
+            _path_loads[os.fspath(path)] += 1
     return model
 
 
@@ -97,7 +98,10 @@ def model_labels(path: str | os.PathLike[str] | None = None) -> list[str]:
     probability columns without holding the model and jieba in memory. A model this process
     has already loaded (and verified) answers from memory.
     """
-    loaded = _cache.get(_DEFAULT_NAME) if path is None else _by_path.get(os.fspath(path))
+    if path is None:
+        loaded = _cache.get(_DEFAULT_NAME)
+    else:
+        loaded = _by_path.get(f"{os.fspath(path)}\0{read_config(path).get(CONFIG_DIGEST)}") if Path(path).is_dir() else None
     if loaded is not None:
         return [str(c) for c in loaded.classes_]
     return [str(label) for label in verify_model_dir(default_model_dir() if path is None else path)["labels"]]

@@ -1,10 +1,12 @@
 """Model directories on disk: plain JSON and ``.npz`` arrays, SHA-256 checked; nothing else
 touches model bytes.
 
-A model directory holds ``config.json`` (parameters, labels, versions, metrics and the SHA-256 of
-every other file), ``vocab.json`` (feature vocabularies as text) and ``weights.npz`` (numeric
-arrays, read with ``allow_pickle=False``). Loading such a directory never unpickles anything,
-so it cannot run code; the checksums make a changed or truncated file fail loudly.
+A model directory holds ``config.json`` (parameters, labels, versions, metrics, the SHA-256 of
+every other file, and ``config_sha256``: the SHA-256 of the config itself without that field),
+``vocab.json`` (feature vocabularies as text) and ``weights.npz`` (numeric arrays, read with
+``allow_pickle=False``). Loading such a directory never unpickles anything, so it cannot run code;
+the checksums make a changed or truncated file fail loudly, ``config.json`` included. The
+``config_sha256`` is also the model's content digest (it covers every file's checksum).
 
 Pickle/joblib files can execute arbitrary code when loaded; :func:`load_pickle` refuses them
 unless the caller passes ``trusted=True``.
@@ -26,7 +28,7 @@ CONFIG_NAME = "config.json"
 VOCAB_NAME = "vocab.json"
 WEIGHTS_NAME = "weights.npz"
 CARD_NAME = "MODEL_CARD.md"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: config.json carries its own checksum
 
 
 class ModelLoadError(ValueError):
@@ -74,9 +76,20 @@ def write_model_dir(
         _write_text(target / CARD_NAME, card)
         names.append(CARD_NAME)
     config = dict(config, format_version=FORMAT_VERSION)
+    config.pop(CONFIG_DIGEST, None)
     config["files"] = {name: sha256_file(target / name) for name in names}
+    config[CONFIG_DIGEST] = config_digest(config)
     _write_text(target / CONFIG_NAME, json.dumps(config, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     return target
+
+
+CONFIG_DIGEST = "config_sha256"
+
+
+def config_digest(config: dict[str, Any]) -> str:
+    """SHA-256 of a config's canonical JSON without its own ``config_sha256`` field."""
+    body = {key: value for key, value in config.items() if key != CONFIG_DIGEST}
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
 def read_config(directory: str | os.PathLike[str]) -> dict[str, Any]:
@@ -95,7 +108,13 @@ def verify_model_dir(directory: str | os.PathLike[str]) -> dict[str, Any]:
     root = Path(directory)
     config = read_config(root)
     if config.get("format_version") != FORMAT_VERSION:
-        raise ModelLoadError(f"{root}: unsupported model format {config.get('format_version')!r}")
+        older = isinstance(config.get("format_version"), int) and config["format_version"] < FORMAT_VERSION
+        raise ModelLoadError(f"{root}: unsupported model format {config.get('format_version')!r}"
+                             + ("; it was written by an older collectclf whose config.json carried no checksum: "
+                                "retrain or re-save it with this version" if older else ""))
+    if config.get(CONFIG_DIGEST) != config_digest(config):
+        raise ModelLoadError(f"{root / CONFIG_NAME} failed its checksum: labels, parameters or checksums in it were "
+                             "changed after the model was saved; refusing to load it")
     expected = config.get("files") or {}
     for name in (VOCAB_NAME, WEIGHTS_NAME):
         if name not in expected:

@@ -64,3 +64,68 @@ def test_a_trusted_pickle_of_something_else_is_refused(tmp_path):
 def test_no_such_model(tmp_path):
     with pytest.raises(ModelLoadError, match="no model"):
         collectclf.load(tmp_path / "nothing.joblib")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda c: c.update(labels=list(reversed(c["labels"]))),
+        lambda c: c.update(temperature=c["temperature"] * 10),
+        lambda c: c["params"].update(char_ngram_range=[2, 5]),
+        lambda c: c.update(thresholds={c["labels"][0]: 0.99}),
+    ],
+    ids=["labels", "temperature", "ngram-range", "thresholds"],
+)
+def test_an_edited_config_is_refused(tiny_model, tmp_path, edit):
+    directory = tiny_model.save(tmp_path / "m")
+    path = directory / "config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    edit(config)
+    path.write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="config.json failed its checksum"):
+        collectclf.load(directory)
+
+
+def test_labels_must_fit_the_weights_even_with_a_matching_checksum(tiny_model, tmp_path):
+    from collectclf._persist import CONFIG_DIGEST, config_digest
+
+    directory = tiny_model.save(tmp_path / "m")
+    path = directory / "config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config["labels"] = config["labels"] + ["extra"]
+    config[CONFIG_DIGEST] = config_digest(config)
+    path.write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="one row per label"):
+        collectclf.load(directory)
+    config["labels"] = [config["labels"][0]] * (len(config["labels"]) - 1)
+    config[CONFIG_DIGEST] = config_digest(config)
+    path.write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="distinct labels"):
+        collectclf.load(directory)
+
+
+def test_evidence_works_with_labels_not_in_sorted_order(tiny_model, tiny_corpus):
+    from collectclf.evidence import Explainer
+
+    texts, _ = tiny_corpus
+    head = tiny_model._fitted().named_steps["model"]
+    order = np.arange(len(head.classes_))[::-1]
+    head.classes_, head.coef_, head.intercept_ = head.classes_[order], head.coef_[order], head.intercept_[order]
+    tiny_model.classes_ = head.classes_
+    tiny_model.__dict__.pop("_explainer", None)
+    assert isinstance(tiny_model._explainer, Explainer)
+    for result in tiny_model.classify(texts[:5]):
+        assert result.label in tiny_model.classes_
+
+
+def test_a_model_retrained_into_the_same_directory_is_loaded_anew(tiny_model, tiny_corpus, tmp_path):
+    from collectclf._loading import cached_model
+    from collectclf.classifier import Classifier
+
+    texts, labels = tiny_corpus
+    directory = tiny_model.save(tmp_path / "m")
+    first = cached_model(directory)
+    assert cached_model(directory) is first
+    Classifier("svm", C=0.1, calibration_cv=2).fit(texts, labels).save(directory)
+    second = cached_model(directory)
+    assert second is not first and second.model == "svm"
