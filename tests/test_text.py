@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -86,7 +87,49 @@ def test_tokenizer_pickles_without_its_jieba_instance():
 def test_redact_masks_numbers_and_names():
     out = redact("尊敬的张伟，请回电13812345678，卡号6222021234567890123")
     assert "张伟" not in out and "13812345678" not in out and "6222021234567890123" not in out
-    assert out.startswith("尊敬的**")
+    assert out.startswith("尊敬的张*，")
+
+
+@pytest.mark.parametrize(
+    "text, name, kept",
+    [
+        ("尊敬的张伟先生，您的借款已逾期", "张伟", "先生"),
+        ("李强，你欠的钱什么时候还", "李强", "，你欠"),
+        ("你同事王某已经知道了", "王某", "同事"),
+        ("尊敬的用户张三：您的账单已出", "张三", "用户"),
+        ("【XX银行】王小明，您尾号1234的卡", "王小明", "【XX银行】"),
+        ("欧阳娜娜女士您好", "欧阳娜娜", "女士"),
+        ("姓名：赵敏 身份证号110101199003071234", "赵敏", "姓名"),
+    ],
+)
+def test_redact_masks_names_in_common_patterns_and_keeps_the_rest(text, name, kept):
+    out = redact(text)
+    assert name not in out and kept in out and len(out) == len(text)
+    assert not re.search(r"\d{7,}", out)
+
+
+def test_redact_leaves_ordinary_salutations_alone():
+    for text in ("您好，您的借款已逾期", "尊敬的客户，您好", "请于3日内还款，谢谢"):
+        assert redact(text) == text
+
+
+def test_pseudonyms_are_stable_per_key_and_unlinkable_across_keys():
+    from collectclf.redact import Pseudonyms
+
+    one, two = Pseudonyms(b"k1"), Pseudonyms(b"k2")
+    assert one.alias("+8613900000000") == one.alias("+8613900000000") != one.alias("10690000001")
+    assert one.alias("+8613900000000") != two.alias("+8613900000000")
+    assert "139" not in one.alias("+8613900000000") and one.alias("") == ""
+
+
+def test_redacted_evidence_keeps_spans_and_masks_quotes():
+    import json
+
+    from collectclf.redact import redact_evidence
+
+    evidence = json.dumps([{"ngram": "6217000012345678", "label": "fraudulent", "text": "6217000012345678", "span": [3, 19]}])
+    out = json.loads(redact_evidence(evidence))
+    assert out[0]["text"] == "*" * 16 and out[0]["ngram"] == "*" * 16 and out[0]["span"] == [3, 19]
 
 
 @settings(max_examples=300, deadline=None)
