@@ -29,14 +29,12 @@ from collectclf.batch import MAX_CHARS, ScoreOptions, score_file, score_messages
 from collectclf.cli import main
 from collectclf.exports import Message, read_messages
 
-from .conftest import EXAMPLES, ROOT, TINY
+from .conftest import EXAMPLES, TINY, child_env
 
 QUIET = ScoreOptions(jobs=1, progress=False)
 
 
-def _env() -> dict[str, str]:
-    """Environment for a child interpreter that imports collectclf from this checkout."""
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+_env = child_env
 
 
 def _csv_rows(path: Path) -> list[dict[str, str]]:
