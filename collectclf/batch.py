@@ -37,7 +37,14 @@ _CACHE_SIZE = 20_000
 #: Duplicate-detection keys kept in memory (about 75 MB); more go to a temporary on-disk table.
 _SEEN_IN_MEMORY = 1_000_000
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_OUTPUT_KINDS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
+_OUTPUT_KINDS = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
+#: Time zone of the ``local_time`` column unless the caller names another.
+DEFAULT_TZ = "Asia/Shanghai"
+#: Spreadsheet applications read a cell starting with one of these as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+")
+_XLSX_MAX_ROWS = 1_048_576
+_XLSX_MAX_CHARS = 32_767
 
 
 @dataclass
@@ -53,6 +60,7 @@ class ScoreOptions:
     progress: bool | None = None  # None = on when stderr is a terminal
     abstain_below: float | None = None
     evidence: bool = True
+    tz: str = DEFAULT_TZ  # IANA zone of the local_time column
 
 
 @dataclass
@@ -316,11 +324,54 @@ def _row(message: Message, options: ScoreOptions, labels: list[str]) -> dict[str
         from .redact import redact
 
         sender, text = redact(sender), redact(text)
-    row: dict[str, Any] = {"id": _printable(str(message.id)), "sender": sender, "timestamp": message.timestamp or "", "direction": message.direction}
+    row: dict[str, Any] = {"id": _printable(str(message.id)), "sender": sender, "timestamp": message.timestamp or "",
+                           "local_time": local_time(message.timestamp, options.tz), "direction": message.direction}
     if options.include_text:
         row["text"] = text
     row.update({"label": "", **{f"p_{name}": None for name in labels}, "evidence": "", "error": "", "flags": ""})
     return row
+
+
+def zone(name: str) -> Any:
+    """The ``ZoneInfo`` called ``name``; ValueError naming it when unknown."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai or UTC)") from None
+
+
+def local_time(timestamp: str | None, tz: str = DEFAULT_TZ) -> str:
+    """An ISO UTC timestamp as local time in ``tz``, with its offset; "" when missing or unreadable.
+
+    >>> local_time("2026-03-12T15:40:00Z")
+    '2026-03-12 23:40:00+08:00'
+    """
+    if not timestamp:
+        return ""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        return ""
+    return moment.astimezone(zone(tz)).isoformat(sep=" ")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet cannot run as a formula: a leading ``'`` when it starts with
+    ``=``, ``+``, ``-``, ``@``, tab or carriage return (OWASP), except a plain signed number such as
+    the phone number ``+8613900000000``, which no spreadsheet executes and which stays as it is.
+
+    >>> spreadsheet_safe("=1+2"), spreadsheet_safe("+8613900000000"), spreadsheet_safe("-1+1")
+    ("'=1+2", '+8613900000000', "'-1+1")
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def _printable(value: str) -> str:
@@ -374,16 +425,18 @@ def score_file(
     path: str | Path, output: str | Path | None = None, *, model: Any = None, trusted: bool = False, fmt: str | None = None,
     text_column: str | None = None, options: ScoreOptions | None = None,
 ) -> Summary:
-    """Score every message of an export into CSV (UTF-8 with BOM), JSONL or Parquet.
+    """Score every message of an export into CSV (UTF-8 with BOM), XLSX, JSONL or Parquet.
 
-    Returns the :class:`Summary`. The output path defaults to ``<input>.scored.csv``.
+    Returns the :class:`Summary`. The output path defaults to ``<input>.scored.csv``. In CSV and
+    XLSX every text cell goes through :func:`spreadsheet_safe`; XLSX text cells are string cells.
     """
     options = options or ScoreOptions()
+    zone(options.tz)
     path = Path(path)
     target = Path(output) if output else default_output_path(path)
     kind = _OUTPUT_KINDS.get(target.suffix.lower())
     if kind is None:
-        raise ValueError(f"output {target}: use a .csv, .jsonl or .parquet name")
+        raise ValueError(f"output {target}: use a .csv, .xlsx, .jsonl or .parquet name")
     reference, labels = _resolve_model(model, trusted)
     messages = read_messages(path, fmt=fmt, text_column=text_column)
     journal = target.with_name(target.name + ".partial.jsonl")
@@ -460,7 +513,7 @@ def _journal_rows(journal: Path) -> Iterator[dict[str, Any]]:
 
 
 def _columns(labels: list[str], options: ScoreOptions) -> list[str]:
-    columns = ["id", "sender", "timestamp", "direction"] + (["text"] if options.include_text else [])
+    columns = ["id", "sender", "timestamp", "local_time", "direction"] + (["text"] if options.include_text else [])
     return columns + ["label", *[f"p_{label}" for label in labels], "evidence", "error", "flags"]
 
 
@@ -475,7 +528,9 @@ def _finalise(journal: Path, target: Path, kind: str, labels: list[str], options
             writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
             writer.writeheader()
             for row in _journal_rows(journal):
-                writer.writerow(row)
+                writer.writerow({c: spreadsheet_safe(row.get(c)) for c in columns})
+    elif kind == "xlsx":
+        _write_xlsx(temporary, columns, _journal_rows(journal))
     elif kind == "jsonl":
         with open(temporary, "w", encoding="utf-8") as out:
             for row in _journal_rows(journal):
@@ -496,6 +551,40 @@ def _finalise(journal: Path, target: Path, kind: str, labels: list[str], options
                 writer.write_table(pa.Table.from_pylist(batch, schema=schema))
     os.replace(temporary, target)
     journal.unlink()
+
+
+def _write_xlsx(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
+    """Rows as an XLSX workbook: probabilities as numbers, everything else as string cells (so
+    ``10690000001`` stays text), formula-safe; a further sheet every 1,048,575 rows."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    workbook = Workbook(write_only=True)
+    sheet, count = None, _XLSX_MAX_ROWS
+    for row in rows:
+        if count >= _XLSX_MAX_ROWS:
+            sheet = workbook.create_sheet("scored" if sheet is None else f"scored{len(workbook.worksheets) + 1}")
+            sheet.append(columns)
+            count = 1
+        cells = []
+        for column in columns:
+            value = row.get(column)
+            if column.startswith("p_"):
+                cells.append(value)
+                continue
+            text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", "" if value is None else str(value))[:_XLSX_MAX_CHARS]
+            if not text:
+                cells.append(None)  # an empty cell
+                continue
+            cell = WriteOnlyCell(sheet, value=spreadsheet_safe(text))
+            cell.data_type = "s"  # never a formula or a number
+            cells.append(cell)
+        sheet.append(cells)
+        count += 1
+    if sheet is None:
+        workbook.create_sheet("scored").append(columns)
+    workbook.save(path)
 
 
 def score_frame(

@@ -94,6 +94,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         jobs=args.jobs, include_text=not args.no_text, incoming_only=args.incoming_only, resume=args.resume,
         redact=args.redact, progress=False if args.quiet else None, abstain_below=args.abstain_below,
         evidence=not args.no_evidence, **({"chunk_size": args.chunk_size} if args.chunk_size is not None else {}),
+        **({"tz": args.tz} if args.tz is not None else {}),
     )
     if args.scheduler or args.dask:
         from .distributed import score_path_with_dask
@@ -101,7 +102,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         unsupported = [flag for flag, given in (
             ("--jobs", args.jobs), ("--resume", args.resume), ("--redact", args.redact), ("--incoming-only", args.incoming_only),
             ("--abstain-below", args.abstain_below is not None), ("--no-evidence", args.no_evidence), ("--format", args.format),
-            ("--trusted", args.trusted), ("--chunk-size", args.chunk_size is not None),
+            ("--trusted", args.trusted), ("--chunk-size", args.chunk_size is not None), ("--tz", args.tz is not None),
         ) if given]
         if unsupported:
             raise ValueError(f"{', '.join(unsupported)} cannot be combined with --dask/--scheduler "
@@ -194,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("score", help="label every message of an SMS export or table")
     p.add_argument("input")
-    p.add_argument("-o", "--output", help="CSV, JSONL or Parquet by extension (default: beside the input)")
+    p.add_argument("-o", "--output", help="CSV, XLSX, JSONL or Parquet by extension (default: beside the input)")
     p.add_argument("--format", help="input format (default: detected from content)")
     p.add_argument("--text-column", help="column holding the message text (tables)")
     p.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
@@ -205,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--redact", action="store_true", help="mask phone, ID, card numbers and names in the output")
     p.add_argument("--abstain-below", type=float, metavar="P", help="label 'uncertain' below this confidence")
     p.add_argument("--no-evidence", action="store_true", help="leave the evidence column empty (faster)")
+    p.add_argument("--tz", metavar="ZONE", help="time zone of the local_time column (default: Asia/Shanghai)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--scheduler", help="Dask scheduler address: score Parquet/CSV on a cluster")
     p.add_argument("--dask", action="store_true", help="score with Dask on a local cluster")

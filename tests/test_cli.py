@@ -63,3 +63,15 @@ def test_dask_mode_refuses_options_it_would_ignore(tmp_path, capsys):
     assert code == 1
     err = capsys.readouterr().err
     assert "--resume, --redact cannot be combined with --dask" in err and len(err.strip().splitlines()) == 1
+
+
+def test_score_tz_option_and_xlsx_output(tmp_path, capsys):
+    out = tmp_path / "o.xlsx"
+    assert main(["score", str(EXAMPLES / "sms-backup.xml"), "-o", str(out), "--jobs", "1", "--quiet", "--tz", "UTC"]) == 0
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0][2:4] == ("timestamp", "local_time") and len(rows) == 16
+    assert all(r[3].endswith("+00:00") for r in rows[1:] if r[3])
+    assert main(["score", str(EXAMPLES / "sms-backup.xml"), "-o", str(tmp_path / "x.csv"), "--tz", "Nowhere/City"]) == 1
+    assert "unknown time zone 'Nowhere/City'" in capsys.readouterr().err
