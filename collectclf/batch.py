@@ -42,6 +42,8 @@ _OUTPUT_KINDS = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".json": "js
 DEFAULT_TZ = "Asia/Shanghai"
 #: Spreadsheet applications read a cell starting with one of these as a formula (OWASP "CSV injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: The error of a message that is blank once decoded (``explain`` says the same for a blank argument).
+EMPTY_TEXT = "empty text"
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+")
 _XLSX_MAX_ROWS = 1_048_576
 _XLSX_MAX_CHARS = 32_767
@@ -160,7 +162,7 @@ def _prepare(message: Message, options: ScoreOptions) -> tuple[str | None, list[
         flags.append("coerced_to_text")
     text = as_text(message.text)
     if not text.strip():
-        return None, flags, "empty text"
+        return None, flags, EMPTY_TEXT
     if len(text) > MAX_CHARS:
         flags.append(f"truncated:{len(text)}>{MAX_CHARS}")
         text = text[:MAX_CHARS]
