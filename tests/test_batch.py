@@ -13,7 +13,7 @@ import collectclf
 from collectclf.batch import MAX_CHARS, ScoreOptions, score_file, score_messages
 from collectclf.exports import Message
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, child_env
 from .test_exports import EXPECTED
 
 QUIET = ScoreOptions(jobs=1, progress=False)
@@ -176,7 +176,7 @@ def test_the_writing_process_never_loads_the_model_or_jieba(tmp_path):
         "options=ScoreOptions(jobs=2, progress=False))\n"
         "print(s.scored, sorted(m for m in ('jieba', 'sklearn') if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300, env=child_env())
     scored, loaded = done.stdout.split(" ", 1)
     assert int(scored) > 0 and loaded.strip() == "[]"
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from . import _ci
-from .conftest import ROOT
+from .conftest import ROOT, child_env
 
 _SKIPPING = """
 import pytest
@@ -81,3 +81,15 @@ def test_tests_use_the_installed_package_under_ci():
     if _ci.strict():
         package = __import__("pathlib").Path(collectclf.__file__).resolve()
         assert not package.is_relative_to(ROOT.resolve()), f"CI imported collectclf from the checkout: {package}"
+
+
+def test_child_interpreters_import_the_same_collectclf():
+    import subprocess
+    import sys
+
+    import collectclf
+
+    code = "import collectclf; print(collectclf.__file__)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=120,
+                          check=True)
+    assert done.stdout.strip() == collectclf.__file__
