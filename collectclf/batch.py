@@ -9,14 +9,18 @@ file appears atomically by rename.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import re
+import signal
 import sqlite3
 import sys
+import threading
 import time
+import warnings
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +31,8 @@ from typing import Any
 from .exports import Message, messages_from_frame, read_messages
 from .text import as_text
 
-__all__ = ["MAX_CHARS", "ScoreOptions", "Summary", "score_file", "score_frame", "score_messages"]
+__all__ = ["MAX_CHARS", "JournalMismatch", "PreviousRunInterrupted", "ScoreInterrupted", "ScoreOptions", "Summary", "score_file",
+           "score_frame", "score_messages"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +63,7 @@ class ScoreOptions:
     include_text: bool = True
     incoming_only: bool = False
     resume: bool = False
+    restart: bool = False  # discard the journal of an interrupted run and start over
     redact: bool = False
     progress: bool | None = None  # None = on when stderr is a terminal
     abstain_below: float | None = None
@@ -305,9 +311,34 @@ def _parallel(staged: Iterator[Any], reference: Any, jobs: int, options: ScoreOp
             yield delayed(_score_texts)(reference, wanted, options.evidence, options.abstain_below)
 
     runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch=f"{2 * jobs}")
-    for scored in runner(tasks()):
-        chunk, states, wanted = pending.pop(0)
-        yield chunk, states, wanted, scored
+    with _ctrl_c_held():
+        outputs = runner(tasks())  # starts the workers and dispatches the first chunks
+    try:
+        for scored in outputs:
+            chunk, states, wanted = pending.pop(0)
+            yield chunk, states, wanted, scored
+    finally:  # stopped early (Ctrl-C, an error): cancel the rest without joblib's "tasks … not used" warning
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"\d+ tasks (have been|which were)", category=UserWarning)
+            outputs.close()
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Block SIGINT in this thread while worker processes start; a Ctrl-C meanwhile arrives after.
+
+    Threads and processes started meanwhile inherit the blocked signal (a signal mask survives
+    exec), so Ctrl-C at a terminal interrupts only this process, which stops the workers and says
+    how to resume, instead of every worker printing its own KeyboardInterrupt traceback.
+    """
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _chunked(items: Iterator[Message], size: int) -> Iterator[list[Message]]:
@@ -388,23 +419,100 @@ def default_output_path(input_path: str | Path) -> Path:
     return path.with_name(path.name + ".scored.csv") if not path.suffix else path.with_suffix(".scored.csv")
 
 
-def _fingerprint(path: Path, options: ScoreOptions, fmt: str | None, text_column: str | None) -> str:
-    stat = path.stat()
-    basis = [str(path.resolve()), stat.st_size, int(stat.st_mtime), fmt, text_column, options.include_text,
-             options.incoming_only, options.redact, options.abstain_below]
-    return hashlib.sha256(json.dumps(basis).encode()).hexdigest()[:16]
+#: Version of the journal header; a journal with another version is not resumed.
+JOURNAL_VERSION = 2
+_RESUME_HINT = "rerun the same command with --resume to continue, or with --restart to start over"
 
 
-def _open_journal(journal: Path, fingerprint: str, resume: bool) -> tuple[Any, int]:
-    """Open the partial journal for appending; returns (handle, rows already written)."""
+class PreviousRunInterrupted(ValueError):
+    """A journal of an earlier run exists and neither --resume nor --restart was given."""
+
+
+class JournalMismatch(ValueError):
+    """--resume was given but the journal was written for another input, model or options."""
+
+
+class ScoreInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`score_file`; the message says where the rows are and how to resume."""
+
+
+def model_digest(model: Any) -> str:
+    """SHA-256 identifying a model: of ``config.json`` for a model directory (None = the shipped
+    model; its config lists the checksums of the other files), of the file for a pickle, of the
+    object's content otherwise."""
+    from ._loading import default_model_dir
+    from ._persist import CONFIG_NAME, sha256_file
+
+    if model is None:
+        return sha256_file(default_model_dir() / CONFIG_NAME)
+    if isinstance(model, (str, os.PathLike)):
+        path = Path(model)
+        return sha256_file(path / CONFIG_NAME if path.is_dir() else path)
+    import joblib
+
+    return "object:" + joblib.hash(model, hash_name="sha1")
+
+
+def journal_header(path: Path, options: ScoreOptions, fmt: str | None, text_column: str | None, model: str,
+                   labels: Sequence[str]) -> dict[str, Any]:
+    """What a journal's rows depend on: the input, the model and every option that shapes a row."""
+    stat = Path(path).stat()
+    return {
+        "collectclf_partial": JOURNAL_VERSION,
+        "input": {"path": str(Path(path).resolve()), "size": stat.st_size, "mtime": int(stat.st_mtime), "format": fmt,
+                  "text_column": text_column},
+        "model": {"sha256": model, "labels": [str(label) for label in labels]},
+        "options": {"no_text": not options.include_text, "incoming_only": options.incoming_only, "redact": options.redact,
+                    "no_evidence": not options.evidence, "abstain_below": options.abstain_below, "tz": options.tz},
+    }
+
+
+def _mismatch(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """The first difference between two journal headers, in words; None when they agree."""
+    if old.get("collectclf_partial") != new["collectclf_partial"]:
+        return "it was written by another version of collectclf"
+    if old.get("input") != new["input"]:
+        return "it belongs to a different input file (or the file changed since)"
+    if (old.get("model") or {}).get("sha256") != new["model"]["sha256"]:
+        return "it was scored with a different model"
+    if (old.get("model") or {}).get("labels") != new["model"]["labels"]:
+        return "it was scored with different labels"
+    before, now = old.get("options") or {}, new["options"]
+    changed = [name for name in now if before.get(name) != now[name]]
+    if changed:
+        return "it was written with different options: " + ", ".join(
+            f"--{name.replace('_', '-')} {_shown(before.get(name))} then, {_shown(now[name])} now" for name in changed)
+    return None
+
+
+def _shown(value: Any) -> str:
+    return "on" if value is True else "off" if value in (False, None) else str(value)
+
+
+def _open_journal(journal: Path, header: dict[str, Any], options: ScoreOptions) -> tuple[Any, int]:
+    """Open the partial journal for appending; returns (handle, rows already written).
+
+    An existing journal is continued with ``options.resume`` (when its header matches), replaced
+    with ``options.restart``, and otherwise refused, so an interrupted run is never thrown away.
+    """
+    if options.resume and options.restart:
+        raise ValueError("--resume and --restart cannot be combined")
     done = 0
-    if resume and journal.exists():
+    if journal.exists() and not options.resume and not options.restart:
+        raise PreviousRunInterrupted(f"a previous run was interrupted ({journal} holds its rows): "
+                                     "use --resume to continue or --restart to start over")
+    if options.resume and journal.exists():
         with open(journal, "rb+") as handle:
             lines = handle.read().split(b"\n")
             complete = lines[:-1]  # the last element is '' or a torn line
-            header = json.loads(complete[0]) if complete else {}
-            if header.get("collectclf_partial") != fingerprint:
-                raise ValueError(f"{journal} belongs to a different input or options; delete it or run without --resume")
+            try:
+                old = json.loads(complete[0]) if complete else {}
+            except ValueError:
+                old = {}
+            problem = _mismatch(old if isinstance(old, dict) else {}, header)
+            if problem:
+                raise JournalMismatch(f"cannot resume from {journal}: {problem}; rerun with what the interrupted run used, "
+                                      "or use --restart to start over")
             valid = [complete[0]]
             for line in complete[1:]:
                 try:
@@ -418,7 +526,7 @@ def _open_journal(journal: Path, fingerprint: str, resume: bool) -> tuple[Any, i
             done = len(valid) - 1
         return open(journal, "a", encoding="utf-8"), done
     handle = open(journal, "w", encoding="utf-8")
-    handle.write(json.dumps({"collectclf_partial": fingerprint}) + "\n")
+    handle.write(json.dumps(header) + "\n")
     handle.flush()
     return handle, 0
 
@@ -446,7 +554,8 @@ def score_file(
         raise OSError(f"cannot write {target}: it is a directory")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, done = _open_journal(journal, _fingerprint(path, options, fmt, text_column), options.resume)
+        header = journal_header(path, options, fmt, text_column, model_digest(model), labels)
+        handle, done = _open_journal(journal, header, options)
     except OSError as error:
         raise OSError(f"cannot write next to {target}: {error.strerror or error}") from None
     summary = Summary(output=str(target))
@@ -455,19 +564,32 @@ def score_file(
     if done:
         _recount(journal, summary)
     progress = _progress(options, initial=done)
+    written = done
     try:
         with handle:
             prior = islice(read_messages(path, fmt=fmt, text_column=text_column), done) if done else ()
             for row in _score_resolved(source, reference, labels, options, summary, prior):
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                written += 1
                 if progress is not None:
                     progress.update(1)
                 if summary.read % options.chunk_size == 0:
                     handle.flush()
             handle.flush()
             os.fsync(handle.fileno())
+    except KeyboardInterrupt:
+        if not written:
+            journal.unlink(missing_ok=True)
+            raise ScoreInterrupted("interrupted before any message was scored") from None
+        raise ScoreInterrupted(f"interrupted: {written} scored rows are kept in {journal}; {_RESUME_HINT}") from None
     except OSError as error:
         raise OSError(f"writing {journal} failed ({error.strerror or error}); fix it and rerun with --resume") from None
+    except Exception as error:
+        if not written:  # nothing to keep: a later run starts cleanly
+            journal.unlink(missing_ok=True)
+        else:
+            error.add_note(f"{written} scored rows are kept in {journal}: fix the cause and {_RESUME_HINT}")
+        raise
     finally:
         if progress is not None:
             progress.close()

@@ -133,6 +133,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     options = ScoreOptions(
         jobs=args.jobs or 0, include_text=not args.no_text, incoming_only=args.incoming_only, resume=args.resume,
+        restart=args.restart,
         redact=args.redact, progress=False if args.quiet else None, abstain_below=args.abstain_below,
         evidence=not args.no_evidence, **({"chunk_size": args.chunk_size} if args.chunk_size is not None else {}),
         **({"tz": args.tz} if args.tz is not None else {}),
@@ -141,7 +142,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         from .distributed import score_path_with_dask
 
         unsupported = [flag for flag, given in (
-            ("--jobs", args.jobs), ("--resume", args.resume), ("--redact", args.redact), ("--incoming-only", args.incoming_only),
+            ("--jobs", args.jobs), ("--resume", args.resume), ("--restart", args.restart), ("--redact", args.redact), ("--incoming-only", args.incoming_only),
             ("--abstain-below", args.abstain_below is not None), ("--no-evidence", args.no_evidence), ("--format", args.format),
             ("--trusted", args.trusted), ("--chunk-size", args.chunk_size is not None), ("--tz", args.tz is not None),
         ) if given]
@@ -246,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-text", action="store_true", help="leave the message text out of the output")
     p.add_argument("--incoming-only", action="store_true", help="score only incoming messages (others keep a row)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run into the same output")
+    p.add_argument("--restart", action="store_true", help="discard an interrupted run's rows and start over")
     p.add_argument("--redact", action="store_true", help="mask phone, ID, card numbers and names in the output")
     p.add_argument("--abstain-below", type=_probability, metavar="P", help="label 'uncertain' below this confidence (0 < P ≤ 1)")
     p.add_argument("--no-evidence", action="store_true", help="leave the evidence column empty (faster)")
@@ -298,14 +300,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.func(args)
-    except KeyboardInterrupt:
-        sys.stderr.write("collectclf: interrupted\n")
+    except KeyboardInterrupt as error:
+        sys.stderr.write(f"collectclf: {str(error) or 'interrupted'}\n")
         return 130
     except Exception as error:  # one clear line unless --debug
         if args.debug:
             raise
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        sys.stderr.write(f"collectclf: error: {message}\n")
+        notes = [note for note in getattr(error, "__notes__", ()) if note]
+        sys.stderr.write(f"collectclf: error: {'; '.join([message, *notes])}\n")
         return EXIT_ERROR
 
 

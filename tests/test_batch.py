@@ -106,10 +106,8 @@ def test_resume_after_a_crash_gives_exactly_one_row_per_message(tmp_path):
     score_file(EXAMPLES / "sms-backup.xml", out, options=options)
     rows = out.read_text(encoding="utf-8").splitlines()
     journal = tmp_path / "o.jsonl.partial.jsonl"
-    from collectclf.batch import _fingerprint
-
-    fingerprint = _fingerprint(EXAMPLES / "sms-backup.xml", ScoreOptions(resume=True), None, None)
-    journal.write_text(json.dumps({"collectclf_partial": fingerprint}) + "\n" + "\n".join(rows[:6]) + "\n" + rows[6][:20],
+    header = _header(EXAMPLES / "sms-backup.xml", ScoreOptions(resume=True))
+    journal.write_text(json.dumps(header) + "\n" + "\n".join(rows[:6]) + "\n" + rows[6][:20],
                        encoding="utf-8")
     out.unlink()
     summary = score_file(EXAMPLES / "sms-backup.xml", out, options=ScoreOptions(jobs=1, progress=False, resume=True))
@@ -117,9 +115,17 @@ def test_resume_after_a_crash_gives_exactly_one_row_per_message(tmp_path):
     assert out.read_text(encoding="utf-8") == full.read_text(encoding="utf-8")
 
 
+def _header(source, options, model=None):
+    from collectclf._loading import model_labels
+    from collectclf.batch import journal_header, model_digest
+
+    return journal_header(source, options, None, None, model_digest(model), model_labels(model))
+
+
 def test_resume_refuses_a_journal_from_another_input(tmp_path):
     out = tmp_path / "o.jsonl"
-    (tmp_path / "o.jsonl.partial.jsonl").write_text('{"collectclf_partial": "other"}\n', encoding="utf-8")
+    other = dict(_header(EXAMPLES / "sms-backup.xml", QUIET), input={"path": "/elsewhere.xml"})
+    (tmp_path / "o.jsonl.partial.jsonl").write_text(json.dumps(other) + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match="different input"):
         score_file(EXAMPLES / "sms-backup.xml", out, options=ScoreOptions(jobs=1, progress=False, resume=True))
 
