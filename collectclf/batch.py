@@ -9,14 +9,18 @@ file appears atomically by rename.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import re
+import signal
 import sqlite3
 import sys
+import threading
 import time
+import warnings
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +31,8 @@ from typing import Any
 from .exports import Message, messages_from_frame, read_messages
 from .text import as_text
 
-__all__ = ["MAX_CHARS", "ScoreOptions", "Summary", "score_file", "score_frame", "score_messages"]
+__all__ = ["MAX_CHARS", "JournalMismatch", "PreviousRunInterrupted", "ScoreInterrupted", "ScoreOptions", "Summary", "score_file",
+           "score_frame", "score_messages"]
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +42,16 @@ _CACHE_SIZE = 20_000
 #: Duplicate-detection keys kept in memory (about 75 MB); more go to a temporary on-disk table.
 _SEEN_IN_MEMORY = 1_000_000
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_OUTPUT_KINDS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
+_OUTPUT_KINDS = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
+#: Time zone of the ``local_time`` column unless the caller names another.
+DEFAULT_TZ = "Asia/Shanghai"
+#: Spreadsheet applications read a cell starting with one of these as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: The error of a message that is blank once decoded (``explain`` says the same for a blank argument).
+EMPTY_TEXT = "empty text"
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+")
+_XLSX_MAX_ROWS = 1_048_576
+_XLSX_MAX_CHARS = 32_767
 
 
 @dataclass
@@ -49,10 +63,12 @@ class ScoreOptions:
     include_text: bool = True
     incoming_only: bool = False
     resume: bool = False
+    restart: bool = False  # discard the journal of an interrupted run and start over
     redact: bool = False
     progress: bool | None = None  # None = on when stderr is a terminal
     abstain_below: float | None = None
     evidence: bool = True
+    tz: str = DEFAULT_TZ  # IANA zone of the local_time column
 
 
 @dataclass
@@ -153,7 +169,7 @@ def _prepare(message: Message, options: ScoreOptions) -> tuple[str | None, list[
         flags.append("coerced_to_text")
     text = as_text(message.text)
     if not text.strip():
-        return None, flags, "empty text"
+        return None, flags, EMPTY_TEXT
     if len(text) > MAX_CHARS:
         flags.append(f"truncated:{len(text)}>{MAX_CHARS}")
         text = text[:MAX_CHARS]
@@ -296,9 +312,34 @@ def _parallel(staged: Iterator[Any], reference: Any, jobs: int, options: ScoreOp
             yield delayed(_score_texts)(reference, wanted, options.evidence, options.abstain_below)
 
     runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch=f"{2 * jobs}")
-    for scored in runner(tasks()):
-        chunk, states, wanted = pending.pop(0)
-        yield chunk, states, wanted, scored
+    with _ctrl_c_held():
+        outputs = runner(tasks())  # starts the workers and dispatches the first chunks
+    try:
+        for scored in outputs:
+            chunk, states, wanted = pending.pop(0)
+            yield chunk, states, wanted, scored
+    finally:  # stopped early (Ctrl-C, an error): cancel the rest without joblib's "tasks … not used" warning
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"\d+ tasks (have been|which were)", category=UserWarning)
+            outputs.close()
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Block SIGINT in this thread while worker processes start; a Ctrl-C meanwhile arrives after.
+
+    Threads and processes started meanwhile inherit the blocked signal (a signal mask survives
+    exec), so Ctrl-C at a terminal interrupts only this process, which stops the workers and says
+    how to resume, instead of every worker printing its own KeyboardInterrupt traceback.
+    """
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _chunked(items: Iterator[Message], size: int) -> Iterator[list[Message]]:
@@ -317,11 +358,54 @@ def _row(message: Message, options: ScoreOptions, labels: list[str]) -> dict[str
         from .redact import redact
 
         sender, text = redact(sender), redact(text)
-    row: dict[str, Any] = {"id": _printable(str(message.id)), "sender": sender, "timestamp": message.timestamp or "", "direction": message.direction}
+    row: dict[str, Any] = {"id": _printable(str(message.id)), "sender": sender, "timestamp": message.timestamp or "",
+                           "local_time": local_time(message.timestamp, options.tz), "direction": message.direction}
     if options.include_text:
         row["text"] = text
     row.update({"label": "", **{f"p_{name}": None for name in labels}, "evidence": "", "error": "", "flags": ""})
     return row
+
+
+def zone(name: str) -> Any:
+    """The ``ZoneInfo`` called ``name``; ValueError naming it when unknown."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai or UTC)") from None
+
+
+def local_time(timestamp: str | None, tz: str = DEFAULT_TZ) -> str:
+    """An ISO UTC timestamp as local time in ``tz``, with its offset; "" when missing or unreadable.
+
+    >>> local_time("2026-03-12T15:40:00Z")
+    '2026-03-12 23:40:00+08:00'
+    """
+    if not timestamp:
+        return ""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        return ""
+    return moment.astimezone(zone(tz)).isoformat(sep=" ")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet cannot run as a formula: a leading ``'`` when it starts with
+    ``=``, ``+``, ``-``, ``@``, tab or carriage return (OWASP), except a plain signed number such as
+    the phone number ``+8613900000000``, which no spreadsheet executes and which stays as it is.
+
+    >>> spreadsheet_safe("=1+2"), spreadsheet_safe("+8613900000000"), spreadsheet_safe("-1+1")
+    ("'=1+2", '+8613900000000', "'-1+1")
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def _printable(value: str) -> str:
@@ -336,23 +420,100 @@ def default_output_path(input_path: str | Path) -> Path:
     return path.with_name(path.name + ".scored.csv") if not path.suffix else path.with_suffix(".scored.csv")
 
 
-def _fingerprint(path: Path, options: ScoreOptions, fmt: str | None, text_column: str | None) -> str:
-    stat = path.stat()
-    basis = [str(path.resolve()), stat.st_size, int(stat.st_mtime), fmt, text_column, options.include_text,
-             options.incoming_only, options.redact, options.abstain_below]
-    return hashlib.sha256(json.dumps(basis).encode()).hexdigest()[:16]
+#: Version of the journal header; a journal with another version is not resumed.
+JOURNAL_VERSION = 2
+_RESUME_HINT = "rerun the same command with --resume to continue, or with --restart to start over"
 
 
-def _open_journal(journal: Path, fingerprint: str, resume: bool) -> tuple[Any, int]:
-    """Open the partial journal for appending; returns (handle, rows already written)."""
+class PreviousRunInterrupted(ValueError):
+    """A journal of an earlier run exists and neither --resume nor --restart was given."""
+
+
+class JournalMismatch(ValueError):
+    """--resume was given but the journal was written for another input, model or options."""
+
+
+class ScoreInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`score_file`; the message says where the rows are and how to resume."""
+
+
+def model_digest(model: Any) -> str:
+    """SHA-256 identifying a model: of ``config.json`` for a model directory (None = the shipped
+    model; its config lists the checksums of the other files), of the file for a pickle, of the
+    object's content otherwise."""
+    from ._loading import default_model_dir
+    from ._persist import CONFIG_NAME, sha256_file
+
+    if model is None:
+        return sha256_file(default_model_dir() / CONFIG_NAME)
+    if isinstance(model, (str, os.PathLike)):
+        path = Path(model)
+        return sha256_file(path / CONFIG_NAME if path.is_dir() else path)
+    import joblib
+
+    return "object:" + joblib.hash(model, hash_name="sha1")
+
+
+def journal_header(path: Path, options: ScoreOptions, fmt: str | None, text_column: str | None, model: str,
+                   labels: Sequence[str]) -> dict[str, Any]:
+    """What a journal's rows depend on: the input, the model and every option that shapes a row."""
+    stat = Path(path).stat()
+    return {
+        "collectclf_partial": JOURNAL_VERSION,
+        "input": {"path": str(Path(path).resolve()), "size": stat.st_size, "mtime": int(stat.st_mtime), "format": fmt,
+                  "text_column": text_column},
+        "model": {"sha256": model, "labels": [str(label) for label in labels]},
+        "options": {"no_text": not options.include_text, "incoming_only": options.incoming_only, "redact": options.redact,
+                    "no_evidence": not options.evidence, "abstain_below": options.abstain_below, "tz": options.tz},
+    }
+
+
+def _mismatch(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """The first difference between two journal headers, in words; None when they agree."""
+    if old.get("collectclf_partial") != new["collectclf_partial"]:
+        return "it was written by another version of collectclf"
+    if old.get("input") != new["input"]:
+        return "it belongs to a different input file (or the file changed since)"
+    if (old.get("model") or {}).get("sha256") != new["model"]["sha256"]:
+        return "it was scored with a different model"
+    if (old.get("model") or {}).get("labels") != new["model"]["labels"]:
+        return "it was scored with different labels"
+    before, now = old.get("options") or {}, new["options"]
+    changed = [name for name in now if before.get(name) != now[name]]
+    if changed:
+        return "it was written with different options: " + ", ".join(
+            f"--{name.replace('_', '-')} {_shown(before.get(name))} then, {_shown(now[name])} now" for name in changed)
+    return None
+
+
+def _shown(value: Any) -> str:
+    return "on" if value is True else "off" if value in (False, None) else str(value)
+
+
+def _open_journal(journal: Path, header: dict[str, Any], options: ScoreOptions) -> tuple[Any, int]:
+    """Open the partial journal for appending; returns (handle, rows already written).
+
+    An existing journal is continued with ``options.resume`` (when its header matches), replaced
+    with ``options.restart``, and otherwise refused, so an interrupted run is never thrown away.
+    """
+    if options.resume and options.restart:
+        raise ValueError("--resume and --restart cannot be combined")
     done = 0
-    if resume and journal.exists():
+    if journal.exists() and not options.resume and not options.restart:
+        raise PreviousRunInterrupted(f"a previous run was interrupted ({journal} holds its rows): "
+                                     "use --resume to continue or --restart to start over")
+    if options.resume and journal.exists():
         with open(journal, "rb+") as handle:
             lines = handle.read().split(b"\n")
             complete = lines[:-1]  # the last element is '' or a torn line
-            header = json.loads(complete[0]) if complete else {}
-            if header.get("collectclf_partial") != fingerprint:
-                raise ValueError(f"{journal} belongs to a different input or options; delete it or run without --resume")
+            try:
+                old = json.loads(complete[0]) if complete else {}
+            except ValueError:
+                old = {}
+            problem = _mismatch(old if isinstance(old, dict) else {}, header)
+            if problem:
+                raise JournalMismatch(f"cannot resume from {journal}: {problem}; rerun with what the interrupted run used, "
+                                      "or use --restart to start over")
             valid = [complete[0]]
             for line in complete[1:]:
                 try:
@@ -366,7 +527,7 @@ def _open_journal(journal: Path, fingerprint: str, resume: bool) -> tuple[Any, i
             done = len(valid) - 1
         return open(journal, "a", encoding="utf-8"), done
     handle = open(journal, "w", encoding="utf-8")
-    handle.write(json.dumps({"collectclf_partial": fingerprint}) + "\n")
+    handle.write(json.dumps(header) + "\n")
     handle.flush()
     return handle, 0
 
@@ -375,16 +536,18 @@ def score_file(
     path: str | Path, output: str | Path | None = None, *, model: Any = None, trusted: bool = False, fmt: str | None = None,
     text_column: str | None = None, options: ScoreOptions | None = None,
 ) -> Summary:
-    """Score every message of an export into CSV (UTF-8 with BOM), JSONL or Parquet.
+    """Score every message of an export into CSV (UTF-8 with BOM), XLSX, JSONL or Parquet.
 
-    Returns the :class:`Summary`. The output path defaults to ``<input>.scored.csv``.
+    Returns the :class:`Summary`. The output path defaults to ``<input>.scored.csv``. In CSV and
+    XLSX every text cell goes through :func:`spreadsheet_safe`; XLSX text cells are string cells.
     """
     options = options or ScoreOptions()
+    zone(options.tz)
     path = Path(path)
     target = Path(output) if output else default_output_path(path)
     kind = _OUTPUT_KINDS.get(target.suffix.lower())
     if kind is None:
-        raise ValueError(f"output {target}: use a .csv, .jsonl or .parquet name")
+        raise ValueError(f"output {target}: use a .csv, .xlsx, .jsonl or .parquet name")
     reference, labels = _resolve_model(model, trusted)
     messages = read_messages(path, fmt=fmt, text_column=text_column)
     journal = target.with_name(target.name + ".partial.jsonl")
@@ -392,7 +555,8 @@ def score_file(
         raise OSError(f"cannot write {target}: it is a directory")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, done = _open_journal(journal, _fingerprint(path, options, fmt, text_column), options.resume)
+        header = journal_header(path, options, fmt, text_column, model_digest(model), labels)
+        handle, done = _open_journal(journal, header, options)
     except OSError as error:
         raise OSError(f"cannot write next to {target}: {error.strerror or error}") from None
     summary = Summary(output=str(target))
@@ -401,19 +565,32 @@ def score_file(
     if done:
         _recount(journal, summary)
     progress = _progress(options, initial=done)
+    written = done
     try:
         with handle:
             prior = islice(read_messages(path, fmt=fmt, text_column=text_column), done) if done else ()
             for row in _score_resolved(source, reference, labels, options, summary, prior):
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                written += 1
                 if progress is not None:
                     progress.update(1)
                 if summary.read % options.chunk_size == 0:
                     handle.flush()
             handle.flush()
             os.fsync(handle.fileno())
+    except KeyboardInterrupt:
+        if not written:
+            journal.unlink(missing_ok=True)
+            raise ScoreInterrupted("interrupted before any message was scored") from None
+        raise ScoreInterrupted(f"interrupted: {written} scored rows are kept in {journal}; {_RESUME_HINT}") from None
     except OSError as error:
         raise OSError(f"writing {journal} failed ({error.strerror or error}); fix it and rerun with --resume") from None
+    except Exception as error:
+        if not written:  # nothing to keep: a later run starts cleanly
+            journal.unlink(missing_ok=True)
+        else:
+            error.add_note(f"{written} scored rows are kept in {journal}: fix the cause and {_RESUME_HINT}")
+        raise
     finally:
         if progress is not None:
             progress.close()
@@ -461,7 +638,7 @@ def _journal_rows(journal: Path) -> Iterator[dict[str, Any]]:
 
 
 def _columns(labels: list[str], options: ScoreOptions) -> list[str]:
-    columns = ["id", "sender", "timestamp", "direction"] + (["text"] if options.include_text else [])
+    columns = ["id", "sender", "timestamp", "local_time", "direction"] + (["text"] if options.include_text else [])
     return columns + ["label", *[f"p_{label}" for label in labels], "evidence", "error", "flags"]
 
 
@@ -476,7 +653,9 @@ def _finalise(journal: Path, target: Path, kind: str, labels: list[str], options
             writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
             writer.writeheader()
             for row in _journal_rows(journal):
-                writer.writerow(row)
+                writer.writerow({c: spreadsheet_safe(row.get(c)) for c in columns})
+    elif kind == "xlsx":
+        _write_xlsx(temporary, columns, _journal_rows(journal))
     elif kind == "jsonl":
         with open(temporary, "w", encoding="utf-8") as out:
             for row in _journal_rows(journal):
@@ -497,6 +676,40 @@ def _finalise(journal: Path, target: Path, kind: str, labels: list[str], options
                 writer.write_table(pa.Table.from_pylist(batch, schema=schema))
     os.replace(temporary, target)
     journal.unlink()
+
+
+def _write_xlsx(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
+    """Rows as an XLSX workbook: probabilities as numbers, everything else as string cells (so
+    ``10690000001`` stays text), formula-safe; a further sheet every 1,048,575 rows."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    workbook = Workbook(write_only=True)
+    sheet, count = None, _XLSX_MAX_ROWS
+    for row in rows:
+        if count >= _XLSX_MAX_ROWS:
+            sheet = workbook.create_sheet("scored" if sheet is None else f"scored{len(workbook.worksheets) + 1}")
+            sheet.append(columns)
+            count = 1
+        cells = []
+        for column in columns:
+            value = row.get(column)
+            if column.startswith("p_"):
+                cells.append(value)
+                continue
+            text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", "" if value is None else str(value))[:_XLSX_MAX_CHARS]
+            if not text:
+                cells.append(None)  # an empty cell
+                continue
+            cell = WriteOnlyCell(sheet, value=spreadsheet_safe(text))
+            cell.data_type = "s"  # never a formula or a number
+            cells.append(cell)
+        sheet.append(cells)
+        count += 1
+    if sheet is None:
+        workbook.create_sheet("scored").append(columns)
+    workbook.save(path)
 
 
 def score_frame(

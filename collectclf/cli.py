@@ -21,6 +21,35 @@ def _print(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (``collectclf score: error: …``), exit 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(value: str) -> int:
+    """An argparse type: a whole number of 1 or more."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {number}")
+    return number
+
+
+def _probability(value: str) -> float:
+    """An argparse type: a number in (0, 1]."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {value!r}") from None
+    if not 0 < number <= 1:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, got {value}")
+    return number
+
+
 # --------------------------------------------------------------------------- info / explain
 def _cmd_info(args: argparse.Namespace) -> int:
     from . import load
@@ -68,8 +97,20 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from . import load
     from .results import to_json
 
+    if args.text:
+        texts = args.text
+    elif sys.stdin is None or sys.stdin.isatty():  # nothing piped in: say how to use it rather than wait
+        args.parser.print_usage(sys.stderr)
+        sys.stderr.write(f"{args.parser.prog}: error: give the message text as an argument or on stdin\n")
+        return EXIT_USAGE
+    else:
+        texts = [line.rstrip("\r\n") for line in sys.stdin if line.strip()]  # one message per non-blank line
+    if not texts or any(not text.strip() for text in texts):
+        from .batch import EMPTY_TEXT  # the error ``score`` gives a blank message
+
+        sys.stderr.write(f"collectclf: error: {EMPTY_TEXT}: nothing to classify\n")
+        return EXIT_USAGE
     model = load(args.model, trusted=args.trusted)
-    texts = args.text or [line.rstrip("\n") for line in sys.stdin]
     results = model.classify(texts, abstain_below=args.abstain_below)
     if args.json:
         _print(to_json(results if len(results) > 1 else results[0]))
@@ -91,17 +132,19 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from .batch import ScoreOptions, score_file
 
     options = ScoreOptions(
-        jobs=args.jobs, include_text=not args.no_text, incoming_only=args.incoming_only, resume=args.resume,
+        jobs=args.jobs or 0, include_text=not args.no_text, incoming_only=args.incoming_only, resume=args.resume,
+        restart=args.restart,
         redact=args.redact, progress=False if args.quiet else None, abstain_below=args.abstain_below,
         evidence=not args.no_evidence, **({"chunk_size": args.chunk_size} if args.chunk_size is not None else {}),
+        **({"tz": args.tz} if args.tz is not None else {}),
     )
     if args.scheduler or args.dask:
         from .distributed import score_path_with_dask
 
         unsupported = [flag for flag, given in (
-            ("--jobs", args.jobs), ("--resume", args.resume), ("--redact", args.redact), ("--incoming-only", args.incoming_only),
+            ("--jobs", args.jobs), ("--resume", args.resume), ("--restart", args.restart), ("--redact", args.redact), ("--incoming-only", args.incoming_only),
             ("--abstain-below", args.abstain_below is not None), ("--no-evidence", args.no_evidence), ("--format", args.format),
-            ("--trusted", args.trusted), ("--chunk-size", args.chunk_size is not None),
+            ("--trusted", args.trusted), ("--chunk-size", args.chunk_size is not None), ("--tz", args.tz is not None),
         ) if given]
         if unsupported:
             raise ValueError(f"{', '.join(unsupported)} cannot be combined with --dask/--scheduler "
@@ -171,7 +214,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
-    parser = argparse.ArgumentParser(prog="collectclf", description="Label Chinese debt-collection messages.")
+    from .exports import FORMATS
+
+    parser = _Parser(prog="collectclf", description="Label Chinese debt-collection messages.")
     parser.add_argument("--version", action="version", version=f"collectclf {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -186,25 +231,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser("explain", help="label one or more messages and show the evidence")
-    p.add_argument("text", nargs="*", help="message text (read from stdin when absent)")
+    p.add_argument("text", nargs="*", help="message text (read from stdin, one message per line, when absent)")
     model_options(p)
     p.add_argument("--json", action="store_true", help="print the result structure as JSON")
-    p.add_argument("--abstain-below", type=float, metavar="P", help="label 'uncertain' below this confidence")
-    p.set_defaults(func=_cmd_explain)
+    p.add_argument("--abstain-below", type=_probability, metavar="P", help="label 'uncertain' below this confidence (0 < P ≤ 1)")
+    p.set_defaults(func=_cmd_explain, parser=p)
 
     p = sub.add_parser("score", help="label every message of an SMS export or table")
     p.add_argument("input")
-    p.add_argument("-o", "--output", help="CSV, JSONL or Parquet by extension (default: beside the input)")
-    p.add_argument("--format", help="input format (default: detected from content)")
+    p.add_argument("-o", "--output", help="CSV, XLSX, JSONL or Parquet by extension (default: beside the input)")
+    p.add_argument("--format", choices=FORMATS, help="input format: %(choices)s (default: detected from content)")
     p.add_argument("--text-column", help="column holding the message text (tables)")
-    p.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
-    p.add_argument("--chunk-size", type=int, help="messages per work unit")
+    p.add_argument("--jobs", type=_positive_int, metavar="N", help="worker processes, 1 or more (default: all cores)")
+    p.add_argument("--chunk-size", type=_positive_int, metavar="N", help="messages per work unit")
     p.add_argument("--no-text", action="store_true", help="leave the message text out of the output")
     p.add_argument("--incoming-only", action="store_true", help="score only incoming messages (others keep a row)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run into the same output")
+    p.add_argument("--restart", action="store_true", help="discard an interrupted run's rows and start over")
     p.add_argument("--redact", action="store_true", help="mask phone, ID, card numbers and names in the output")
-    p.add_argument("--abstain-below", type=float, metavar="P", help="label 'uncertain' below this confidence")
+    p.add_argument("--abstain-below", type=_probability, metavar="P", help="label 'uncertain' below this confidence (0 < P ≤ 1)")
     p.add_argument("--no-evidence", action="store_true", help="leave the evidence column empty (faster)")
+    p.add_argument("--tz", metavar="ZONE", help="time zone of the local_time column (default: Asia/Shanghai)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--scheduler", help="Dask scheduler address: score Parquet/CSV on a cluster")
     p.add_argument("--dask", action="store_true", help="score with Dask on a local cluster")
@@ -237,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input")
     p.add_argument("-o", "--output", default="report.html")
     p.add_argument("--json", action="store_true", help="write the report data as JSON")
-    p.add_argument("--format")
+    p.add_argument("--format", choices=FORMATS, help="input format: %(choices)s (default: detected from content)")
     p.add_argument("--text-column")
     p.add_argument("--model")
     p.set_defaults(func=_cmd_report)
@@ -253,14 +300,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.func(args)
-    except KeyboardInterrupt:
-        sys.stderr.write("collectclf: interrupted\n")
+    except KeyboardInterrupt as error:
+        sys.stderr.write(f"collectclf: {str(error) or 'interrupted'}\n")
         return 130
     except Exception as error:  # one clear line unless --debug
         if args.debug:
             raise
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        sys.stderr.write(f"collectclf: error: {message}\n")
+        notes = [note for note in getattr(error, "__notes__", ()) if note]
+        sys.stderr.write(f"collectclf: error: {'; '.join([message, *notes])}\n")
         return EXIT_ERROR
 
 

@@ -6,8 +6,27 @@ from pathlib import Path
 
 import pytest
 
+from ._ci import pytest_make_collect_report, pytest_runtest_makereport  # noqa: F401  (hooks: skips fail when CI=true)
+
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "data" / "examples"
+
+
+def child_env() -> dict[str, str]:
+    """Environment for a child interpreter that imports the same collectclf as these tests.
+
+    Under CI that is the installed package (its site-packages is already on the child's path); in an
+    editable install it is this checkout. ``PYTHONSAFEPATH`` keeps ``python -m``/``-c`` children from
+    putting their working directory (often this checkout) first on ``sys.path``.
+    """
+    import os
+
+    import collectclf
+
+    home = str(Path(collectclf.__file__).resolve().parent.parent)
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")])), PYTHONSAFEPATH="1")
 
 TINY = [
     ("您的借款已逾期3天，请通过官方App还款，如有困难可申请分期。", "compliant"),

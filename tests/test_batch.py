@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -12,7 +13,7 @@ import collectclf
 from collectclf.batch import MAX_CHARS, ScoreOptions, score_file, score_messages
 from collectclf.exports import Message
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, child_env
 from .test_exports import EXPECTED
 
 QUIET = ScoreOptions(jobs=1, progress=False)
@@ -105,10 +106,8 @@ def test_resume_after_a_crash_gives_exactly_one_row_per_message(tmp_path):
     score_file(EXAMPLES / "sms-backup.xml", out, options=options)
     rows = out.read_text(encoding="utf-8").splitlines()
     journal = tmp_path / "o.jsonl.partial.jsonl"
-    from collectclf.batch import _fingerprint
-
-    fingerprint = _fingerprint(EXAMPLES / "sms-backup.xml", ScoreOptions(resume=True), None, None)
-    journal.write_text(json.dumps({"collectclf_partial": fingerprint}) + "\n" + "\n".join(rows[:6]) + "\n" + rows[6][:20],
+    header = _header(EXAMPLES / "sms-backup.xml", ScoreOptions(resume=True))
+    journal.write_text(json.dumps(header) + "\n" + "\n".join(rows[:6]) + "\n" + rows[6][:20],
                        encoding="utf-8")
     out.unlink()
     summary = score_file(EXAMPLES / "sms-backup.xml", out, options=ScoreOptions(jobs=1, progress=False, resume=True))
@@ -116,9 +115,17 @@ def test_resume_after_a_crash_gives_exactly_one_row_per_message(tmp_path):
     assert out.read_text(encoding="utf-8") == full.read_text(encoding="utf-8")
 
 
+def _header(source, options, model=None):
+    from collectclf._loading import model_labels
+    from collectclf.batch import journal_header, model_digest
+
+    return journal_header(source, options, None, None, model_digest(model), model_labels(model))
+
+
 def test_resume_refuses_a_journal_from_another_input(tmp_path):
     out = tmp_path / "o.jsonl"
-    (tmp_path / "o.jsonl.partial.jsonl").write_text('{"collectclf_partial": "other"}\n', encoding="utf-8")
+    other = dict(_header(EXAMPLES / "sms-backup.xml", QUIET), input={"path": "/elsewhere.xml"})
+    (tmp_path / "o.jsonl.partial.jsonl").write_text(json.dumps(other) + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match="different input"):
         score_file(EXAMPLES / "sms-backup.xml", out, options=ScoreOptions(jobs=1, progress=False, resume=True))
 
@@ -175,7 +182,7 @@ def test_the_writing_process_never_loads_the_model_or_jieba(tmp_path):
         "options=ScoreOptions(jobs=2, progress=False))\n"
         "print(s.scored, sorted(m for m in ('jieba', 'sklearn') if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300, env=child_env())
     scored, loaded = done.stdout.split(" ", 1)
     assert int(scored) > 0 and loaded.strip() == "[]"
 
@@ -218,3 +225,79 @@ def test_duplicates_are_flagged_the_same_with_keys_on_disk(monkeypatch):
     monkeypatch.setattr(batch, "_SEEN_IN_MEMORY", 2)
     assert [r["flags"] for r in score_messages(messages, options=QUIET)] == expected
     assert expected.count("duplicate") == 12
+
+
+# --------------------------------------------------------------------------- spreadsheet safety, local time
+_HOSTILE = [
+    {"id": "=1+1", "text": '=HYPERLINK("http://evil.example","点我")', "sender": "@SUM(A1)", "timestamp": 1_767_225_600, "direction": "in"},
+    {"id": "b", "text": "+cmd|' /C calc'!A0 您的借款已逾期", "sender": "+8613900000000", "timestamp": 1_767_225_601, "direction": "in"},
+    {"id": "c", "text": "-2+3 请按时还款", "sender": "10690000001", "timestamp": 1_767_225_602, "direction": "in"},
+    {"id": "d", "text": "\t=1+2 逾期", "sender": "-10086", "timestamp": 1_767_225_603, "direction": "in"},
+    {"id": "e", "text": "\r@x 逾期", "sender": "=cmd|'/C calc'!A0", "timestamp": None, "direction": "in"},
+]
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _hostile_input(tmp_path):
+    source = tmp_path / "hostile.jsonl"
+    source.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in _HOSTILE), encoding="utf-8")
+    return source
+
+
+def _assert_safe(rows: list[dict]) -> None:
+    for row in rows:
+        for column, value in row.items():
+            if not column.startswith("p_") and isinstance(value, str) and value.startswith(_TRIGGERS):
+                assert re.fullmatch(r"[+-]\d+", value), (column, value)
+
+
+def test_csv_and_xlsx_cells_cannot_run_as_formulas(tmp_path):
+    source = _hostile_input(tmp_path)
+    score_file(source, tmp_path / "o.csv", options=QUIET)
+    with open(tmp_path / "o.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    _assert_safe(rows)
+    assert [r["id"] for r in rows] == ["'=1+1", "b", "c", "d", "e"]
+    assert rows[0]["text"] == "'" + _HOSTILE[0]["text"] and rows[0]["sender"] == "'@SUM(A1)"
+    assert rows[3]["text"].startswith("'\t=1+2") and rows[4]["text"].startswith("'\r@x") and rows[4]["sender"] == "'=cmd|'/C calc'!A0"
+    # phone numbers are not mangled
+    assert [r["sender"] for r in rows[1:4]] == ["+8613900000000", "10690000001", "-10086"]
+
+    from openpyxl import load_workbook
+
+    score_file(source, tmp_path / "o.xlsx", options=QUIET)
+    sheet = load_workbook(tmp_path / "o.xlsx").active
+    header = [c.value for c in sheet[1]]
+    cells = [dict(zip(header, row)) for row in sheet.iter_rows(min_row=2)]
+    assert len(cells) == 5
+    for row in cells:
+        for column, cell in row.items():
+            assert cell.data_type != "f"
+            if not column.startswith("p_") and cell.value is not None:
+                assert cell.data_type == "s", (column, cell.value)
+    _assert_safe([{c: cell.value for c, cell in row.items()} for row in cells])
+    assert [row["sender"].value for row in cells[1:3]] == ["+8613900000000", "10690000001"]
+    assert cells[0]["text"].value == "'" + _HOSTILE[0]["text"] and isinstance(cells[0]["p_compliant"].value, float)
+
+
+def test_jsonl_and_parquet_keep_the_text_as_it_is(tmp_path):
+    source = _hostile_input(tmp_path)
+    score_file(source, tmp_path / "o.jsonl", options=QUIET)
+    rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["text"] for r in rows] == [r["text"] for r in _HOSTILE] and rows[0]["id"] == "=1+1"
+    score_file(source, tmp_path / "o.parquet", options=QUIET)
+    assert list(pd.read_parquet(tmp_path / "o.parquet")["sender"]) == [r["sender"] for r in _HOSTILE]
+
+
+def test_local_time_column_sits_next_to_the_utc_timestamp(tmp_path):
+    source = _hostile_input(tmp_path)
+    score_file(source, tmp_path / "o.jsonl", options=QUIET)
+    rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert list(rows[0])[2:4] == ["timestamp", "local_time"]
+    assert rows[0]["timestamp"] == "2026-01-01T00:00:00Z" and rows[0]["local_time"] == "2026-01-01 08:00:00+08:00"
+    assert rows[4]["local_time"] == ""
+    score_file(source, tmp_path / "u.jsonl", options=ScoreOptions(jobs=1, progress=False, tz="America/New_York"))
+    first = json.loads((tmp_path / "u.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert first["local_time"] == "2025-12-31 19:00:00-05:00"
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Base'"):
+        score_file(source, tmp_path / "x.jsonl", options=ScoreOptions(jobs=1, progress=False, tz="Mars/Base"))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+
+import pytest
 
 from collectclf.cli import main
 
@@ -63,3 +66,81 @@ def test_dask_mode_refuses_options_it_would_ignore(tmp_path, capsys):
     assert code == 1
     err = capsys.readouterr().err
     assert "--resume, --redact cannot be combined with --dask" in err and len(err.strip().splitlines()) == 1
+
+
+def test_score_tz_option_and_xlsx_output(tmp_path, capsys):
+    out = tmp_path / "o.xlsx"
+    assert main(["score", str(EXAMPLES / "sms-backup.xml"), "-o", str(out), "--jobs", "1", "--quiet", "--tz", "UTC"]) == 0
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0][2:4] == ("timestamp", "local_time") and len(rows) == 16
+    assert all(r[3].endswith("+00:00") for r in rows[1:] if r[3])
+    assert main(["score", str(EXAMPLES / "sms-backup.xml"), "-o", str(tmp_path / "x.csv"), "--tz", "Nowhere/City"]) == 1
+    assert "unknown time zone 'Nowhere/City'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--jobs", "0", "argument --jobs: must be 1 or more, got 0"),
+    ("--jobs", "-2", "argument --jobs: must be 1 or more, got -2"),
+    ("--jobs", "two", "argument --jobs: expected a whole number of 1 or more, got 'two'"),
+    ("--chunk-size", "0", "argument --chunk-size: must be 1 or more, got 0"),
+    ("--abstain-below", "0", "argument --abstain-below: must be above 0 and at most 1, got 0"),
+    ("--abstain-below", "1.5", "argument --abstain-below: must be above 0 and at most 1, got 1.5"),
+    ("--abstain-below", "-0.1", "argument --abstain-below: must be above 0 and at most 1, got -0.1"),
+    ("--format", "docx", "argument --format: invalid choice: 'docx'"),
+])
+def test_score_refuses_bad_option_values_in_one_line(tmp_path, capsys, option, value, message):
+    with pytest.raises(SystemExit) as stop:
+        main(["score", str(EXAMPLES / "sms-backup.xml"), "-o", str(tmp_path / "o.csv"), f"{option}={value}"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("collectclf score: error: ") and message in err, err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_explain_refuses_an_abstain_threshold_outside_0_1(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["explain", "--abstain-below", "2", "逾期"])
+    assert stop.value.code == 2 and "must be above 0 and at most 1" in capsys.readouterr().err
+
+
+def test_abstain_below_one_is_accepted(capsys):
+    assert main(["explain", "--json", "--abstain-below", "1", "您的借款已逾期3天，请通过官方App还款"]) == 0
+
+
+def test_format_help_lists_the_choices(capsys):
+    from collectclf.exports import FORMATS
+
+    for command in ("score", "report"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        out = " ".join(capsys.readouterr().out.split())
+        assert all(name in out for name in FORMATS) and "xml, android-db" in out, out
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_explain_without_text_on_a_terminal_prints_usage_instead_of_waiting(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", _Terminal(""))
+    assert main(["explain"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: collectclf explain") and "give the message text as an argument or on stdin" in err
+
+
+@pytest.mark.parametrize(("argv", "stdin"), [(["explain", ""], ""), (["explain", "   "], ""), (["explain"], ""),
+                                             (["explain"], "\n  \n"), (["explain", "--json", "逾期", ""], "")])
+def test_explain_empty_text_says_so_in_one_line(monkeypatch, capsys, argv, stdin):
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.err == "collectclf: error: empty text: nothing to classify\n" and captured.out == ""
+
+
+def test_explain_reads_one_message_per_stdin_line(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("再不还钱就爆你通讯录，老赖\n\n您的借款已逾期3天，请通过官方App还款\n"))
+    assert main(["explain", "--json"]) == 0
+    assert [r["label"] for r in json.loads(capsys.readouterr().out)] == ["threatening", "compliant"]

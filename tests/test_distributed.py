@@ -13,7 +13,7 @@ import collectclf
 from collectclf.batch import ScoreOptions, score_file
 from collectclf.cli import main
 
-from .conftest import EXAMPLES, ROOT
+from .conftest import EXAMPLES, ROOT, child_env
 
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
@@ -42,7 +42,7 @@ def client():
 
 def test_import_collectclf_does_not_import_dask():
     code = "import sys, collectclf, collectclf.distributed; collectclf.load(); assert 'dask' not in sys.modules, 'dask imported'"
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-P", "-c", code], check=True, cwd=ROOT, env=child_env())
 
 
 def test_missing_dask_names_the_extra(monkeypatch, tmp_path, capsys):

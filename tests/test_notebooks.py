@@ -1,17 +1,18 @@
 """The research notebooks run top to bottom on a fresh install, and are committed without outputs.
 
 Each notebook runs in a fresh ``python3`` kernel (ipykernel of the interpreter running the tests)
-with ``notebooks/`` as its working directory, as when opened in Jupyter. ``PYTHONPATH`` points at
-this checkout so that the kernel imports the same ``collectclf`` as the tests.
+with ``notebooks/`` as its working directory, as when opened in Jupyter. ``PYTHONPATH`` is set so
+that the kernel imports the same ``collectclf`` as the tests (the installed one under CI).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import pytest
+
+from .conftest import child_env
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -38,7 +39,7 @@ def test_notebook_is_committed_without_outputs(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_top_to_bottom(name, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("PYTHONPATH", child_env()["PYTHONPATH"])
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")  # silences jupyter_core's path-migration warning
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",

@@ -25,18 +25,17 @@ from hypothesis import strategies as st
 
 import collectclf
 from collectclf import batch
+from collectclf._loading import model_labels
 from collectclf.batch import MAX_CHARS, ScoreOptions, score_file, score_messages
 from collectclf.cli import main
 from collectclf.exports import Message, read_messages
 
-from .conftest import EXAMPLES, ROOT, TINY
+from .conftest import EXAMPLES, TINY, child_env
 
 QUIET = ScoreOptions(jobs=1, progress=False)
 
 
-def _env() -> dict[str, str]:
-    """Environment for a child interpreter that imports collectclf from this checkout."""
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+_env = child_env
 
 
 def _csv_rows(path: Path) -> list[dict[str, str]]:
@@ -160,9 +159,9 @@ def test_sigkill_then_resume_gives_the_uninterrupted_output(tmp_path):
 
 def _journal_with_first_rows(source: Path, complete: Path, journal: Path, keep: int, options: ScoreOptions) -> None:
     """A journal as a crash after ``keep`` rows leaves it (plus a torn line)."""
-    fingerprint = batch._fingerprint(source, options, None, None)
+    header = batch.journal_header(source, options, None, None, batch.model_digest(None), model_labels(None))
     lines = complete.read_text(encoding="utf-8").splitlines()
-    journal.write_text(json.dumps({"collectclf_partial": fingerprint}) + "\n" + "\n".join(lines[:keep]) + "\n" + lines[keep][:15],
+    journal.write_text(json.dumps(header) + "\n" + "\n".join(lines[:keep]) + "\n" + lines[keep][:15],
                        encoding="utf-8")
 
 
@@ -242,8 +241,8 @@ class _FullDisk:
 def _fill_disk_after(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
     real = batch._open_journal
 
-    def open_journal(journal: Path, fingerprint: str, resume: bool) -> tuple[Any, int]:
-        handle, done = real(journal, fingerprint, resume)
+    def open_journal(journal: Path, header: dict[str, Any], options: ScoreOptions) -> tuple[Any, int]:
+        handle, done = real(journal, header, options)
         return _FullDisk(handle, rows), done
 
     monkeypatch.setattr(batch, "_open_journal", open_journal)
@@ -534,3 +533,135 @@ def test_no_message_text_in_logs(tmp_path, caplog):
     for text in xml_texts + secrets:
         assert text[:10] not in logged
     assert "秘密短信" not in logged
+
+
+# --------------------------------------------------------------------------- journal safety: model, options, restart, Ctrl-C
+def _interrupted_journal(tmp_path: Path, options: ScoreOptions, model: Any = None) -> tuple[Path, Path, Path]:
+    """(input, output, journal) of a run that stopped after 10 of 20 rows."""
+    source = tmp_path / "in.jsonl"
+    _write_jsonl(source, _distinct_messages(20))
+    full = tmp_path / "full.jsonl"
+    score_file(source, full, model=model, options=options)
+    out, journal = tmp_path / "out.jsonl", tmp_path / "out.jsonl.partial.jsonl"
+    header = batch.journal_header(source, options, None, None, batch.model_digest(model), model_labels(model))
+    lines = full.read_text(encoding="utf-8").splitlines()
+    journal.write_text(json.dumps(header) + "\n" + "\n".join(lines[:10]) + "\n", encoding="utf-8")
+    return source, out, journal
+
+
+def test_resume_refuses_a_journal_scored_with_another_model(tmp_path, tiny_model, capsys):
+    model_dir = tmp_path / "model"
+    tiny_model.save(model_dir)
+    source, out, journal = _interrupted_journal(tmp_path, QUIET, model=str(model_dir))
+    before = journal.read_bytes()
+    code = main(["score", str(source), "-o", str(out), "--jobs", "1", "--quiet", "--resume"])  # the shipped model
+    err = capsys.readouterr().err
+    _one_line_error(code, err)
+    assert "cannot resume" in err and "different model" in err and "--restart" in err
+    assert journal.read_bytes() == before and not out.exists()
+    assert main(["score", str(source), "-o", str(out), "--jobs", "1", "--quiet", "--resume", "--model", str(model_dir)]) == 0
+
+
+@pytest.mark.parametrize(("flag", "field"), [("--no-evidence", "no-evidence"), ("--redact", "redact"), ("--no-text", "no-text"),
+                                             ("--incoming-only", "incoming-only")])
+def test_resume_refuses_changed_output_options(tmp_path, capsys, flag, field):
+    source, out, journal = _interrupted_journal(tmp_path, QUIET)
+    code = main(["score", str(source), "-o", str(out), "--jobs", "1", "--quiet", "--resume", flag])
+    err = capsys.readouterr().err
+    _one_line_error(code, err)
+    assert f"different options: --{field} off then, on now" in err and journal.exists()
+
+
+def test_journal_header_names_model_digest_labels_and_output_options(tmp_path):
+    source, _, journal = _interrupted_journal(tmp_path, ScoreOptions(jobs=1, progress=False, redact=True, evidence=False))
+    header = json.loads(journal.read_text(encoding="utf-8").splitlines()[0])
+    config = batch.model_digest(None)
+    assert len(config) == 64 and header["model"] == {"sha256": config, "labels": model_labels(None)}
+    assert header["options"] == {"no_text": False, "incoming_only": False, "redact": True, "no_evidence": True,
+                                 "abstain_below": None, "tz": "Asia/Shanghai"}
+
+
+def test_rerun_without_resume_keeps_the_journal_and_restart_starts_over(tmp_path, capsys):
+    source, out, journal = _interrupted_journal(tmp_path, QUIET)
+    before = journal.read_bytes()
+    code = main(["score", str(source), "-o", str(out), "--jobs", "1", "--quiet"])
+    err = capsys.readouterr().err
+    _one_line_error(code, err)
+    assert "a previous run was interrupted" in err and "use --resume to continue or --restart to start over" in err
+    assert journal.read_bytes() == before and not out.exists()
+    with pytest.raises(batch.PreviousRunInterrupted):
+        score_file(source, out, options=QUIET)
+    assert main(["score", str(source), "-o", str(out), "--quiet", "--resume", "--restart"]) == 1
+    assert "--resume and --restart cannot be combined" in capsys.readouterr().err
+    assert main(["score", str(source), "-o", str(out), "--jobs", "1", "--quiet", "--restart"]) == 0
+    assert "20 read, 20 scored" in capsys.readouterr().err
+    assert out.read_bytes() == (tmp_path / "full.jsonl").read_bytes() and not journal.exists()
+
+
+def _stop_after(monkeypatch: pytest.MonkeyPatch, calls: int, error: BaseException) -> None:
+    real, count = batch._score_texts, 0
+
+    def score_texts(*args: Any) -> Any:
+        nonlocal count
+        count += 1
+        if count > calls:
+            raise error
+        return real(*args)
+
+    monkeypatch.setattr(batch, "_score_texts", score_texts)
+
+
+def test_ctrl_c_says_how_to_resume_and_resume_completes(tmp_path, monkeypatch, capsys):
+    source = tmp_path / "in.jsonl"
+    _write_jsonl(source, _distinct_messages(20))
+    full, out, journal = tmp_path / "full.csv", tmp_path / "out.csv", tmp_path / "out.csv.partial.jsonl"
+    score_file(source, full, options=ScoreOptions(jobs=1, chunk_size=5, progress=False))
+    with monkeypatch.context() as patch:
+        _stop_after(patch, 2, KeyboardInterrupt())
+        code = main(["score", str(source), "-o", str(out), "--jobs", "1", "--chunk-size", "5", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 130 and err.count("\n") == 1 and "Traceback" not in err
+    assert f"interrupted: 10 scored rows are kept in {journal}; rerun the same command with --resume" in err
+    assert main(["score", str(source), "-o", str(out), "--jobs", "1", "--chunk-size", "5", "--quiet", "--resume"]) == 0
+    assert out.read_bytes() == full.read_bytes() and not journal.exists()
+
+
+def test_a_failed_run_names_its_journal_or_removes_it(tmp_path, monkeypatch, capsys):
+    source = tmp_path / "in.jsonl"
+    _write_jsonl(source, _distinct_messages(20))
+    out, journal = tmp_path / "out.csv", tmp_path / "out.csv.partial.jsonl"
+    with monkeypatch.context() as patch:
+        _stop_after(patch, 0, RuntimeError("model exploded"))
+        code = main(["score", str(source), "-o", str(out), "--jobs", "1", "--chunk-size", "5", "--quiet"])
+    err = capsys.readouterr().err
+    _one_line_error(code, err)
+    assert "model exploded" in err and not journal.exists()  # nothing scored: nothing left behind
+    with monkeypatch.context() as patch:
+        _stop_after(patch, 2, RuntimeError("model exploded"))
+        code = main(["score", str(source), "-o", str(out), "--jobs", "1", "--chunk-size", "5", "--quiet"])
+    err = capsys.readouterr().err
+    _one_line_error(code, err)
+    assert f"model exploded; 10 scored rows are kept in {journal}" in err and "--resume" in err and journal.exists()
+
+
+def test_sigint_with_workers_prints_one_line_and_no_traceback(tmp_path):
+    source = tmp_path / "big.jsonl"
+    _write_jsonl(source, _distinct_messages(4000))
+    out, journal = tmp_path / "out.csv", tmp_path / "out.csv.partial.jsonl"
+    command = [sys.executable, "-m", "collectclf", "score", str(source), "-o", str(out), "--jobs", "2", "--chunk-size", "20", "--quiet"]
+    process = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)  # its own process group, as a terminal's Ctrl-C reaches
+    deadline = time.monotonic() + 180
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if journal.exists() and journal.read_bytes().count(b"\n") > 100:
+                break
+            time.sleep(0.01)
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert err.count("\n") == 1 and "Traceback" not in err and "Warning" not in err, err
+    assert "scored rows are kept in" in err and "--resume" in err and journal.exists()
