@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import re
-import sqlite3
 import sys
 import time
 from collections import Counter, OrderedDict
@@ -24,7 +23,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from .dedupe import SeenKeys, message_key
 from .exports import Message, messages_from_frame, read_messages
+from .output import OUTPUT_KINDS, column_names, journal_rows, write_output
 from .text import as_text
 
 __all__ = ["MAX_CHARS", "ScoreOptions", "Summary", "score_file", "score_frame", "score_messages"]
@@ -34,10 +35,7 @@ log = logging.getLogger(__name__)
 #: Longer messages are truncated to this many characters for scoring (flagged ``truncated``).
 MAX_CHARS = 5000
 _CACHE_SIZE = 20_000
-#: Duplicate-detection keys kept in memory (about 75 MB); more go to a temporary on-disk table.
-_SEEN_IN_MEMORY = 1_000_000
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_OUTPUT_KINDS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 
 
 @dataclass
@@ -106,9 +104,9 @@ def _resolve_model(model: Any, trusted: bool) -> tuple[Any, list[str]]:
 
         return (None if model is None else os.fspath(model)), model_labels(model)
     if isinstance(model, (str, os.PathLike)):
-        from . import load
+        from ._loading import load_model
 
-        model = load(model, trusted=trusted)
+        model = load_model(model, trusted=trusted)
     return model, [str(c) for c in model.classes_]
 
 
@@ -177,7 +175,7 @@ def _score_resolved(
     jobs = options.jobs or os.cpu_count() or 1
     seen_keys = SeenKeys()
     for message in prior:
-        seen_keys.add(_key(message))
+        seen_keys.add(message_key(message))
     cache: OrderedDict[str, tuple[str, list[float], str]] = OrderedDict()
     chunks = _chunked(iter(messages), max(1, options.chunk_size))
     prepared = (_prepare_chunk(chunk, options) for chunk in chunks)
@@ -198,7 +196,7 @@ def _score_resolved(
             fresh = dict(zip(wanted, scored))
             for message, (text, flags, error) in zip(chunk, states):
                 summary.read += 1
-                if seen_keys.add(_key(message)) and message.text:
+                if seen_keys.add(message_key(message)) and message.text:
                     flags.append("duplicate")
                     summary.duplicates += 1
                 row = _row(message, options, labels)
@@ -223,60 +221,6 @@ def _score_resolved(
                 cache.popitem(last=False)
     finally:
         seen_keys.close()
-
-
-def _key(message: Message) -> int:
-    """A signed 64-bit digest of what makes two messages the same (sender, time, text, direction)."""
-    payload = json.dumps([message.sender, message.timestamp, message.text if isinstance(message.text, str) else None,
-                          message.direction], ensure_ascii=False).encode("utf-8", "surrogatepass")
-    return int.from_bytes(hashlib.blake2b(payload, digest_size=8).digest(), "little", signed=True)
-
-
-class SeenKeys:
-    """The keys of the messages read so far, to flag duplicates, in bounded memory.
-
-    Up to ``memory_limit`` keys live in a set (about 75 bytes each); past that they move to a
-    private temporary SQLite database, which SQLite keeps on disk and deletes when the run ends,
-    so a run's memory does not grow with the size of the input.
-    """
-
-    def __init__(self, memory_limit: int | None = None):
-        self.memory_limit = _SEEN_IN_MEMORY if memory_limit is None else memory_limit
-        self._memory: set[int] = set()
-        self._db: sqlite3.Connection | None = None
-        self._pending = 0
-
-    def add(self, key: int) -> bool:
-        """Record ``key``; True when it was already recorded."""
-        if self._db is None:
-            if key in self._memory:
-                return True
-            self._memory.add(key)
-            if len(self._memory) >= self.memory_limit:
-                self._spill()
-            return False
-        self._pending += 1
-        if self._pending >= 10_000:  # one transaction per 10,000 keys
-            self._db.execute("COMMIT")
-            self._db.execute("BEGIN")
-            self._pending = 0
-        return self._db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (key,)).rowcount == 0
-
-    def _spill(self) -> None:
-        db = sqlite3.connect("", isolation_level=None)  # "": a temporary on-disk database, deleted on close
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16000"):
-            db.execute(f"PRAGMA {pragma}")
-        db.execute("CREATE TABLE seen (k INTEGER PRIMARY KEY)")
-        db.execute("BEGIN")
-        db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", ((k,) for k in self._memory))
-        self._memory.clear()
-        self._db = db
-
-    def close(self) -> None:
-        """Drop the temporary database, if any."""
-        if self._db is not None:
-            self._db.close()
-            self._db = None
 
 
 def _prepare_chunk(chunk: list[Message], options: ScoreOptions) -> tuple[list[Message], list[tuple[str | None, list[str], str | None]]]:
@@ -381,7 +325,7 @@ def score_file(
     options = options or ScoreOptions()
     path = Path(path)
     target = Path(output) if output else default_output_path(path)
-    kind = _OUTPUT_KINDS.get(target.suffix.lower())
+    kind = OUTPUT_KINDS.get(target.suffix.lower())
     if kind is None:
         raise ValueError(f"output {target}: use a .csv, .jsonl or .parquet name")
     reference, labels = _resolve_model(model, trusted)
@@ -417,7 +361,7 @@ def score_file(
         if progress is not None:
             progress.close()
     try:
-        _finalise(journal, target, kind, labels, options)
+        write_output(journal, target, kind, column_names(labels, include_text=options.include_text))
     except OSError as error:
         target.with_name(target.name + ".tmp").unlink(missing_ok=True)
         raise OSError(f"writing {target} failed ({error.strerror or error}); the scored rows are kept in {journal}: "
@@ -427,20 +371,17 @@ def score_file(
 
 
 def _recount(journal: Path, summary: Summary) -> None:
-    with open(journal, encoding="utf-8") as handle:
-        next(handle)
-        for line in handle:
-            row = json.loads(line)
-            summary.read += 1
-            if "duplicate" in (row.get("flags") or "").split(","):
-                summary.duplicates += 1
-            if row.get("label"):
-                summary.scored += 1
-                summary.labels[row["label"]] += 1
-            elif row.get("error"):
-                summary.errored += 1
-            else:
-                summary.skipped += 1
+    for row in journal_rows(journal):
+        summary.read += 1
+        if "duplicate" in (row.get("flags") or "").split(","):
+            summary.duplicates += 1
+        if row.get("label"):
+            summary.scored += 1
+            summary.labels[row["label"]] += 1
+        elif row.get("error"):
+            summary.errored += 1
+        else:
+            summary.skipped += 1
 
 
 def _progress(options: ScoreOptions, initial: int) -> Any:
@@ -450,52 +391,6 @@ def _progress(options: ScoreOptions, initial: int) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(unit="msg", initial=initial, file=sys.stderr, dynamic_ncols=True)
-
-
-def _journal_rows(journal: Path) -> Iterator[dict[str, Any]]:
-    with open(journal, encoding="utf-8") as handle:
-        next(handle)
-        for line in handle:
-            yield json.loads(line)
-
-
-def _columns(labels: list[str], options: ScoreOptions) -> list[str]:
-    columns = ["id", "sender", "timestamp", "direction"] + (["text"] if options.include_text else [])
-    return columns + ["label", *[f"p_{label}" for label in labels], "evidence", "error", "flags"]
-
-
-def _finalise(journal: Path, target: Path, kind: str, labels: list[str], options: ScoreOptions) -> None:
-    """Convert the journal to the requested format in a temporary file, then rename it into place."""
-    temporary = target.with_name(target.name + ".tmp")
-    columns = _columns(labels, options)
-    if kind == "csv":
-        import csv
-
-        with open(temporary, "w", encoding="utf-8-sig", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-            writer.writeheader()
-            for row in _journal_rows(journal):
-                writer.writerow(row)
-    elif kind == "jsonl":
-        with open(temporary, "w", encoding="utf-8") as out:
-            for row in _journal_rows(journal):
-                out.write(json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False) + "\n")
-    else:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        schema = pa.schema([(c, pa.float64() if c.startswith("p_") else pa.string()) for c in columns])
-        with pq.ParquetWriter(temporary, schema) as writer:
-            batch: list[dict[str, Any]] = []
-            for row in _journal_rows(journal):
-                batch.append({c: row.get(c) for c in columns})
-                if len(batch) >= 50_000:
-                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                    batch = []
-            if batch:
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-    os.replace(temporary, target)
-    journal.unlink()
 
 
 def score_frame(

@@ -24,8 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .batch import ScoreOptions, Summary, _columns, score_messages
+from .batch import ScoreOptions, Summary, score_messages
 from .exports import ID_COLUMNS, TableMapper, UnreadableInput, detect_text_encoding, messages_from_frame, pick_column
+from .output import column_names
 
 __all__ = ["output_columns", "prepare_worker", "score_dask", "score_partition", "score_path_with_dask", "with_row_ids"]
 
@@ -98,7 +99,7 @@ def output_columns(model_path: str | None = None, include_text: bool = True) -> 
     from ._loading import model_labels
 
     labels = model_labels(model_path)
-    return {c: "double" if c.startswith("p_") else "string" for c in _columns(labels, ScoreOptions(include_text=include_text))}
+    return {c: "double" if c.startswith("p_") else "string" for c in column_names(labels, include_text=include_text)}
 
 
 def _meta(model_path: str | None, include_text: bool) -> Any:
