@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .labels import LABELS, UNCERTAIN
-
-__version__ = "0.1.0"
 
 __all__ = [
     "LABELS",

@@ -65,7 +65,7 @@ def build_report(input: str | os.PathLike[str], output: str | os.PathLike[str], 
     timelines: dict[str, Any] = {}
     data = summarise_rows(_rows(source, model=model, fmt=fmt, text_column=text_column), config,
                           timelines=None if as_json else timelines)
-    from .. import __version__
+    from .._version import __version__
 
     data = {"input": source.name, "model": str(model) if model is not None else "shipped default", "version": __version__,
             "generated": datetime.now(timezone.utc).astimezone(config.zone).strftime("%Y-%m-%d %H:%M"),
