@@ -45,7 +45,7 @@ class RuleHit:
 #: the part it refers to (``GUIDE §fraudulent (paid services)``).
 CITATIONS: dict[str, str] = {
     "GUIDE": "the collectclf labeling guide (docs/labeling-guide.md); what follows the code names its section: "
-             "§<label>, Boundaries, or 'What real messages look like'",
+             "§ and a label (§threatening), Boundaries, or 'What real messages look like'",
     "CL293": "《中华人民共和国刑法》第二百九十三条之一 催收非法债务罪: Criminal Law of the PRC, Article 293-1, the crime of "
              "collecting illegal debts by violence or coercion, by restricting freedom or entering homes, or by intimidation "
              "(恐吓), stalking (跟踪) or harassment (骚扰)",

@@ -3,6 +3,7 @@ escaping, and the page rendered offline in headless Chromium."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -204,6 +205,15 @@ def test_configuration_changes_the_answers():
 def test_invalid_configuration_is_refused(bad):
     with pytest.raises((ValueError, re.error)):
         ReportConfig(**bad)
+
+
+def test_page_ends_with_the_legend_of_the_cited_sources():
+    from collectclf.rules import CITATIONS
+
+    page = render_html({"input": "x.xml", "model": "m", "version": "0", "generated": "now", **summarise_rows(FIXED)}, ReportConfig())
+    legend = page[page.index("Sources the rules cite"):]
+    for code, meaning in CITATIONS.items():
+        assert f"<code>{code}</code></td><td>{html.escape(meaning)}</td>" in legend
 
 
 def test_night_window_and_sender_spelling():
