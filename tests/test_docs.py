@@ -59,7 +59,7 @@ def test_cards_point_at_the_guide_inside_the_repository(path):
 
 def test_link_check_finds_links():
     links = _relative_links(ROOT / "README.md")
-    assert {"docs/labeling-guide.md", "docs/citations.md", "models/MODEL_CARD.md"} <= set(links)
+    assert {"docs/labeling-guide.md", "docs/citations.md", "LICENSE", "models/MODEL_CARD.md"} <= set(links)
 
 
 def test_citation_legend_matches_the_rules():
@@ -68,3 +68,8 @@ def test_citation_legend_matches_the_rules():
     assert legend == CITATIONS, "docs/citations.md and collectclf.rules.CITATIONS must say the same"
     assert "docs/citations.md" in _relative_links(ROOT / "README.md")
 
+
+def test_one_licence():
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").split()[:4] == ["Apache", "License", "Version", "2.0,"]
+    assert "Apache License 2.0" in (ROOT / "data" / "README.md").read_text(encoding="utf-8").split("## Licence", 1)[1]
+    assert 'license = { text = "Apache-2.0" }' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
