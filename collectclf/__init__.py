@@ -11,29 +11,73 @@ Importing is cheap: the shipped model loads on first use and is cached.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .labels import LABELS, UNCERTAIN
+from .labels import LABELS, SEVERITY, UNCERTAIN
 
 __all__ = [
     "LABELS",
+    "RULES",
+    "SEVERITY",
     "UNCERTAIN",
     "Classifier",
+    "Evidence",
+    "ReportConfig",
     "Result",
+    "ScoreOptions",
     "__version__",
+    "build_report",
     "classify",
+    "evaluate_to_report",
     "load",
+    "normalize",
+    "output_columns",
     "predict",
+    "read_messages",
+    "score_dask",
     "score_file",
     "score_frame",
+    "score_messages",
+    "score_partition",
     "scores",
     "train",
 ]
 
+# Public names that live in submodules: imported on first use, so that `import collectclf` stays
+# cheap (no scikit-learn, jieba, pandas or Dask until they are needed).
+_LAZY: dict[str, str] = {
+    "Classifier": "classifier",
+    "Evidence": "results",
+    "Result": "results",
+    "ScoreOptions": "batch",
+    "score_file": "batch",
+    "score_frame": "batch",
+    "score_messages": "batch",
+    "read_messages": "exports",
+    "RULES": "rules",
+    "normalize": "text",
+    "train": "training",
+    "evaluate_to_report": "evaluation",
+    "ReportConfig": "report",
+    "build_report": "report",
+    "score_dask": "distributed",
+    "score_partition": "distributed",
+    "output_columns": "distributed",
+}
+
 if TYPE_CHECKING:
+    from .batch import ScoreOptions, score_file, score_frame, score_messages
     from .classifier import Classifier
-    from .results import Result
+    from .distributed import output_columns, score_dask, score_partition
+    from .evaluation import evaluate_to_report
+    from .exports import read_messages
+    from .report import ReportConfig, build_report
+    from .results import Evidence, Result
+    from .rules import RULES
+    from .text import normalize
+    from .training import train
 
 
 def load(path: str | None = None, *, trusted: bool = False) -> "Classifier":
@@ -64,21 +108,13 @@ def scores(texts: Any, *, model: Any = None) -> list[dict[str, float]]:
 
 
 def __getattr__(name: str) -> Any:
-    # Heavy pieces are imported on first use so that `import collectclf` stays fast.
-    if name == "Classifier":
-        from .classifier import Classifier
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'collectclf' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
-        return Classifier
-    if name == "Result":
-        from .results import Result
 
-        return Result
-    if name in ("score_file", "score_frame"):
-        from . import batch
-
-        return getattr(batch, name)
-    if name == "train":
-        from .training import train
-
-        return train
-    raise AttributeError(f"module 'collectclf' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

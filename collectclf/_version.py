@@ -1,3 +1,3 @@
-"""The one version string (the package root and saved models read it from here)."""
+"""The one version string of collectclf (pyproject reads it from here)."""
 
 __version__ = "0.1.0"

@@ -10,13 +10,11 @@ file appears atomically by rename.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
 import re
 import signal
-import sqlite3
 import sys
 import threading
 import time
@@ -28,7 +26,11 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from .dedupe import SeenKeys
+from .dedupe import message_key as _key
 from .exports import Message, messages_from_frame, read_messages
+from .journal import _RESUME_HINT, JournalMismatch, PreviousRunInterrupted, journal_header, model_digest, open_journal
+from .output import DEFAULT_TZ, OUTPUT_KINDS, column_names, local_time, write_output, zone
 from .text import as_text
 
 __all__ = ["MAX_CHARS", "JournalMismatch", "PreviousRunInterrupted", "ScoreInterrupted", "ScoreOptions", "Summary", "score_file",
@@ -39,19 +41,9 @@ log = logging.getLogger(__name__)
 #: Longer messages are truncated to this many characters for scoring (flagged ``truncated``).
 MAX_CHARS = 5000
 _CACHE_SIZE = 20_000
-#: Duplicate-detection keys kept in memory (about 75 MB); more go to a temporary on-disk table.
-_SEEN_IN_MEMORY = 1_000_000
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_OUTPUT_KINDS = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
-#: Time zone of the ``local_time`` column unless the caller names another.
-DEFAULT_TZ = "Asia/Shanghai"
-#: Spreadsheet applications read a cell starting with one of these as a formula (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: The error of a message that is blank once decoded (``explain`` says the same for a blank argument).
 EMPTY_TEXT = "empty text"
-_PLAIN_NUMBER = re.compile(r"[+-]?\d+")
-_XLSX_MAX_ROWS = 1_048_576
-_XLSX_MAX_CHARS = 32_767
 
 
 @dataclass
@@ -242,58 +234,8 @@ def _score_resolved(
         seen_keys.close()
 
 
-def _key(message: Message) -> int:
-    """A signed 64-bit digest of what makes two messages the same (sender, time, text, direction)."""
-    payload = json.dumps([message.sender, message.timestamp, message.text if isinstance(message.text, str) else None,
-                          message.direction], ensure_ascii=False).encode("utf-8", "surrogatepass")
-    return int.from_bytes(hashlib.blake2b(payload, digest_size=8).digest(), "little", signed=True)
 
 
-class SeenKeys:
-    """The keys of the messages read so far, to flag duplicates, in bounded memory.
-
-    Up to ``memory_limit`` keys live in a set (about 75 bytes each); past that they move to a
-    private temporary SQLite database, which SQLite keeps on disk and deletes when the run ends,
-    so a run's memory does not grow with the size of the input.
-    """
-
-    def __init__(self, memory_limit: int | None = None):
-        self.memory_limit = _SEEN_IN_MEMORY if memory_limit is None else memory_limit
-        self._memory: set[int] = set()
-        self._db: sqlite3.Connection | None = None
-        self._pending = 0
-
-    def add(self, key: int) -> bool:
-        """Record ``key``; True when it was already recorded."""
-        if self._db is None:
-            if key in self._memory:
-                return True
-            self._memory.add(key)
-            if len(self._memory) >= self.memory_limit:
-                self._spill()
-            return False
-        self._pending += 1
-        if self._pending >= 10_000:  # one transaction per 10,000 keys
-            self._db.execute("COMMIT")
-            self._db.execute("BEGIN")
-            self._pending = 0
-        return self._db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (key,)).rowcount == 0
-
-    def _spill(self) -> None:
-        db = sqlite3.connect("", isolation_level=None)  # "": a temporary on-disk database, deleted on close
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16000"):
-            db.execute(f"PRAGMA {pragma}")
-        db.execute("CREATE TABLE seen (k INTEGER PRIMARY KEY)")
-        db.execute("BEGIN")
-        db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", ((k,) for k in self._memory))
-        self._memory.clear()
-        self._db = db
-
-    def close(self) -> None:
-        """Drop the temporary database, if any."""
-        if self._db is not None:
-            self._db.close()
-            self._db = None
 
 
 def _prepare_chunk(chunk: list[Message], options: ScoreOptions) -> tuple[list[Message], list[tuple[str | None, list[str], str | None]]]:
@@ -366,46 +308,10 @@ def _row(message: Message, options: ScoreOptions, labels: list[str]) -> dict[str
     return row
 
 
-def zone(name: str) -> Any:
-    """The ``ZoneInfo`` called ``name``; ValueError naming it when unknown."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai or UTC)") from None
 
 
-def local_time(timestamp: str | None, tz: str = DEFAULT_TZ) -> str:
-    """An ISO UTC timestamp as local time in ``tz``, with its offset; "" when missing or unreadable.
-
-    >>> local_time("2026-03-12T15:40:00Z")
-    '2026-03-12 23:40:00+08:00'
-    """
-    if not timestamp:
-        return ""
-    from datetime import datetime
-
-    try:
-        moment = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
-    except ValueError:
-        return ""
-    if moment.tzinfo is None:
-        return ""
-    return moment.astimezone(zone(tz)).isoformat(sep=" ")
 
 
-def spreadsheet_safe(value: Any) -> Any:
-    """A text cell that a spreadsheet cannot run as a formula: a leading ``'`` when it starts with
-    ``=``, ``+``, ``-``, ``@``, tab or carriage return (OWASP), except a plain signed number such as
-    the phone number ``+8613900000000``, which no spreadsheet executes and which stays as it is.
-
-    >>> spreadsheet_safe("=1+2"), spreadsheet_safe("+8613900000000"), spreadsheet_safe("-1+1")
-    ("'=1+2", '+8613900000000', "'-1+1")
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
 
 
 def _printable(value: str) -> str:
@@ -420,116 +326,24 @@ def default_output_path(input_path: str | Path) -> Path:
     return path.with_name(path.name + ".scored.csv") if not path.suffix else path.with_suffix(".scored.csv")
 
 
-#: Version of the journal header; a journal with another version is not resumed.
-JOURNAL_VERSION = 2
-_RESUME_HINT = "rerun the same command with --resume to continue, or with --restart to start over"
 
 
-class PreviousRunInterrupted(ValueError):
-    """A journal of an earlier run exists and neither --resume nor --restart was given."""
 
 
-class JournalMismatch(ValueError):
-    """--resume was given but the journal was written for another input, model or options."""
 
 
 class ScoreInterrupted(KeyboardInterrupt):
     """Ctrl-C during :func:`score_file`; the message says where the rows are and how to resume."""
 
 
-def model_digest(model: Any) -> str:
-    """SHA-256 identifying a model: of ``config.json`` for a model directory (None = the shipped
-    model; its config lists the checksums of the other files), of the file for a pickle, of the
-    object's content otherwise."""
-    from ._loading import default_model_dir
-    from ._persist import CONFIG_NAME, sha256_file
-
-    if model is None:
-        return sha256_file(default_model_dir() / CONFIG_NAME)
-    if isinstance(model, (str, os.PathLike)):
-        path = Path(model)
-        return sha256_file(path / CONFIG_NAME if path.is_dir() else path)
-    import joblib
-
-    return "object:" + joblib.hash(model, hash_name="sha1")
 
 
-def journal_header(path: Path, options: ScoreOptions, fmt: str | None, text_column: str | None, model: str,
-                   labels: Sequence[str]) -> dict[str, Any]:
-    """What a journal's rows depend on: the input, the model and every option that shapes a row."""
-    stat = Path(path).stat()
-    return {
-        "collectclf_partial": JOURNAL_VERSION,
-        "input": {"path": str(Path(path).resolve()), "size": stat.st_size, "mtime": int(stat.st_mtime), "format": fmt,
-                  "text_column": text_column},
-        "model": {"sha256": model, "labels": [str(label) for label in labels]},
-        "options": {"no_text": not options.include_text, "incoming_only": options.incoming_only, "redact": options.redact,
-                    "no_evidence": not options.evidence, "abstain_below": options.abstain_below, "tz": options.tz},
-    }
 
 
-def _mismatch(old: dict[str, Any], new: dict[str, Any]) -> str | None:
-    """The first difference between two journal headers, in words; None when they agree."""
-    if old.get("collectclf_partial") != new["collectclf_partial"]:
-        return "it was written by another version of collectclf"
-    if old.get("input") != new["input"]:
-        return "it belongs to a different input file (or the file changed since)"
-    if (old.get("model") or {}).get("sha256") != new["model"]["sha256"]:
-        return "it was scored with a different model"
-    if (old.get("model") or {}).get("labels") != new["model"]["labels"]:
-        return "it was scored with different labels"
-    before, now = old.get("options") or {}, new["options"]
-    changed = [name for name in now if before.get(name) != now[name]]
-    if changed:
-        return "it was written with different options: " + ", ".join(
-            f"--{name.replace('_', '-')} {_shown(before.get(name))} then, {_shown(now[name])} now" for name in changed)
-    return None
 
 
-def _shown(value: Any) -> str:
-    return "on" if value is True else "off" if value in (False, None) else str(value)
 
 
-def _open_journal(journal: Path, header: dict[str, Any], options: ScoreOptions) -> tuple[Any, int]:
-    """Open the partial journal for appending; returns (handle, rows already written).
-
-    An existing journal is continued with ``options.resume`` (when its header matches), replaced
-    with ``options.restart``, and otherwise refused, so an interrupted run is never thrown away.
-    """
-    if options.resume and options.restart:
-        raise ValueError("--resume and --restart cannot be combined")
-    done = 0
-    if journal.exists() and not options.resume and not options.restart:
-        raise PreviousRunInterrupted(f"a previous run was interrupted ({journal} holds its rows): "
-                                     "use --resume to continue or --restart to start over")
-    if options.resume and journal.exists():
-        with open(journal, "rb+") as handle:
-            lines = handle.read().split(b"\n")
-            complete = lines[:-1]  # the last element is '' or a torn line
-            try:
-                old = json.loads(complete[0]) if complete else {}
-            except ValueError:
-                old = {}
-            problem = _mismatch(old if isinstance(old, dict) else {}, header)
-            if problem:
-                raise JournalMismatch(f"cannot resume from {journal}: {problem}; rerun with what the interrupted run used, "
-                                      "or use --restart to start over")
-            valid = [complete[0]]
-            for line in complete[1:]:
-                try:
-                    json.loads(line)
-                except ValueError:
-                    break
-                valid.append(line)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(b"\n".join(valid) + b"\n")
-            done = len(valid) - 1
-        return open(journal, "a", encoding="utf-8"), done
-    handle = open(journal, "w", encoding="utf-8")
-    handle.write(json.dumps(header) + "\n")
-    handle.flush()
-    return handle, 0
 
 
 def score_file(
@@ -545,7 +359,7 @@ def score_file(
     zone(options.tz)
     path = Path(path)
     target = Path(output) if output else default_output_path(path)
-    kind = _OUTPUT_KINDS.get(target.suffix.lower())
+    kind = OUTPUT_KINDS.get(target.suffix.lower())
     if kind is None:
         raise ValueError(f"output {target}: use a .csv, .xlsx, .jsonl or .parquet name")
     reference, labels = _resolve_model(model, trusted)
@@ -556,7 +370,7 @@ def score_file(
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         header = journal_header(path, options, fmt, text_column, model_digest(model), labels)
-        handle, done = _open_journal(journal, header, options)
+        handle, done = open_journal(journal, header, options)
     except OSError as error:
         raise OSError(f"cannot write next to {target}: {error.strerror or error}") from None
     summary = Summary(output=str(target))
@@ -595,7 +409,7 @@ def score_file(
         if progress is not None:
             progress.close()
     try:
-        _finalise(journal, target, kind, labels, options)
+        write_output(journal, target, kind, column_names(labels, include_text=options.include_text))
     except OSError as error:
         target.with_name(target.name + ".tmp").unlink(missing_ok=True)
         raise OSError(f"writing {target} failed ({error.strerror or error}); the scored rows are kept in {journal}: "
@@ -630,86 +444,12 @@ def _progress(options: ScoreOptions, initial: int) -> Any:
     return tqdm(unit="msg", initial=initial, file=sys.stderr, dynamic_ncols=True)
 
 
-def _journal_rows(journal: Path) -> Iterator[dict[str, Any]]:
-    with open(journal, encoding="utf-8") as handle:
-        next(handle)
-        for line in handle:
-            yield json.loads(line)
 
 
-def _columns(labels: list[str], options: ScoreOptions) -> list[str]:
-    columns = ["id", "sender", "timestamp", "local_time", "direction"] + (["text"] if options.include_text else [])
-    return columns + ["label", *[f"p_{label}" for label in labels], "evidence", "error", "flags"]
 
 
-def _finalise(journal: Path, target: Path, kind: str, labels: list[str], options: ScoreOptions) -> None:
-    """Convert the journal to the requested format in a temporary file, then rename it into place."""
-    temporary = target.with_name(target.name + ".tmp")
-    columns = _columns(labels, options)
-    if kind == "csv":
-        import csv
-
-        with open(temporary, "w", encoding="utf-8-sig", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-            writer.writeheader()
-            for row in _journal_rows(journal):
-                writer.writerow({c: spreadsheet_safe(row.get(c)) for c in columns})
-    elif kind == "xlsx":
-        _write_xlsx(temporary, columns, _journal_rows(journal))
-    elif kind == "jsonl":
-        with open(temporary, "w", encoding="utf-8") as out:
-            for row in _journal_rows(journal):
-                out.write(json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False) + "\n")
-    else:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        schema = pa.schema([(c, pa.float64() if c.startswith("p_") else pa.string()) for c in columns])
-        with pq.ParquetWriter(temporary, schema) as writer:
-            batch: list[dict[str, Any]] = []
-            for row in _journal_rows(journal):
-                batch.append({c: row.get(c) for c in columns})
-                if len(batch) >= 50_000:
-                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                    batch = []
-            if batch:
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-    os.replace(temporary, target)
-    journal.unlink()
 
 
-def _write_xlsx(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
-    """Rows as an XLSX workbook: probabilities as numbers, everything else as string cells (so
-    ``10690000001`` stays text), formula-safe; a further sheet every 1,048,575 rows."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    workbook = Workbook(write_only=True)
-    sheet, count = None, _XLSX_MAX_ROWS
-    for row in rows:
-        if count >= _XLSX_MAX_ROWS:
-            sheet = workbook.create_sheet("scored" if sheet is None else f"scored{len(workbook.worksheets) + 1}")
-            sheet.append(columns)
-            count = 1
-        cells = []
-        for column in columns:
-            value = row.get(column)
-            if column.startswith("p_"):
-                cells.append(value)
-                continue
-            text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", "" if value is None else str(value))[:_XLSX_MAX_CHARS]
-            if not text:
-                cells.append(None)  # an empty cell
-                continue
-            cell = WriteOnlyCell(sheet, value=spreadsheet_safe(text))
-            cell.data_type = "s"  # never a formula or a number
-            cells.append(cell)
-        sheet.append(cells)
-        count += 1
-    if sheet is None:
-        workbook.create_sheet("scored").append(columns)
-    workbook.save(path)
 
 
 def score_frame(

@@ -24,8 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .batch import ScoreOptions, Summary, _columns, score_messages
-from .exports import ID_COLUMNS, UnreadableInput, _pick, _TableMapper, detect_text_encoding, messages_from_frame
+from .batch import ScoreOptions, Summary, score_messages
+from .exports import ID_COLUMNS, TableMapper, UnreadableInput, detect_text_encoding, messages_from_frame, pick_column
+from .output import column_names
 
 __all__ = ["output_columns", "prepare_worker", "score_dask", "score_partition", "score_path_with_dask", "with_row_ids"]
 
@@ -98,7 +99,7 @@ def output_columns(model_path: str | None = None, include_text: bool = True) -> 
     from ._loading import model_labels
 
     labels = model_labels(model_path)
-    return {c: "double" if c.startswith("p_") else "string" for c in _columns(labels, ScoreOptions(include_text=include_text))}
+    return {c: "double" if c.startswith("p_") else "string" for c in column_names(labels, include_text=include_text)}
 
 
 def _meta(model_path: str | None, include_text: bool) -> Any:
@@ -128,7 +129,7 @@ def score_partition(
     options = ScoreOptions(jobs=1, include_text=include_text, progress=False)
     rows = list(score_messages(messages_from_frame(frame, text_column=text_column), model=model, options=options))
     out = pd.DataFrame(rows, columns=list(meta.columns)).astype(meta.dtypes.to_dict())
-    if partition is not None and _pick([str(c) for c in frame.columns], ID_COLUMNS) is None:
+    if partition is not None and pick_column([str(c) for c in frame.columns], ID_COLUMNS) is None:
         out["id"] = pd.Series([f"{partition}-{i}" for i in range(len(out))], dtype=meta["id"].dtype)
     _scored["partitions"] += 1
     return out
@@ -153,7 +154,7 @@ def score_dask(ddf: Any, text_column: str | None = "text", model: str | os.PathL
     """
     _require_dask()
     model_path = _check_path(model)
-    _TableMapper([str(c) for c in ddf.columns], "dask", text_column)  # unknown text column: fail now, not on a worker
+    TableMapper([str(c) for c in ddf.columns], "dask", text_column)  # unknown text column: fail now, not on a worker
     meta = _meta(model_path, include_text)
     return ddf.map_partitions(_score_numbered, text_column, model_path, include_text, meta=meta, enforce_metadata=False)
 
@@ -188,7 +189,7 @@ def with_row_ids(ddf: Any) -> Any:
     already have an id column are returned unchanged.
     """
     _require_dask()
-    if _pick([str(c) for c in ddf.columns], ID_COLUMNS) is not None:
+    if pick_column([str(c) for c in ddf.columns], ID_COLUMNS) is not None:
         return ddf
     return _add_ids(ddf, _lengths(ddf))
 
@@ -290,7 +291,7 @@ def score_path_with_dask(
     model = None if model_path is None else os.fspath(model_path)
     start = time.perf_counter()
     ddf = _read(dd, source)
-    _TableMapper([str(c) for c in ddf.columns], "dask", text_column)
+    TableMapper([str(c) for c in ddf.columns], "dask", text_column)
     model_labels(model)  # a bad or corrupted model path fails here, before a cluster starts
     _prepare_output(target, clear=False)
     client, cluster = _connect(scheduler)
@@ -298,7 +299,7 @@ def score_path_with_dask(
         _prepare_output(target, clear=True)
         with dask.config.set(scheduler=client):
             lengths = _lengths(ddf)
-            if _pick([str(c) for c in ddf.columns], ID_COLUMNS) is None:
+            if pick_column([str(c) for c in ddf.columns], ID_COLUMNS) is None:
                 ddf = _add_ids(ddf, lengths)
             threads = sum(client.nthreads().values()) or 1
             rows = sum(lengths)

@@ -1,4 +1,4 @@
-"""The shipped label set and one-line meanings (see ``../shared/labeling-guide.md``).
+"""The shipped label set and one-line meanings (see ``docs/labeling-guide.md``).
 
 The order is the guide's precedence, most harmful first. A retrained model may use any
 label set; these are the labels of the model that ships with the package.

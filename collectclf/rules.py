@@ -5,13 +5,10 @@ decides a label on its own. Patterns run on the output of :func:`collectclf.text
 (simplified, lower case, digits masked as ``<num>``, ``<phone>``, ``<money>`` …), so they do not
 need to spell out traditional characters, full-width forms or separator tricks.
 
-Sources cited (see ``../shared/labeling-guide.md``):
-
-- GUIDE: the collectclf labeling guide, section named in the rule;
-- CL293: 《中华人民共和国刑法》第二百九十三条之一 催收非法债务罪 (violence, coercion, 恐吓、跟踪、骚扰);
-- SOFT: 《关于办理实施"软暴力"的刑事案件若干问题的意见》(2019);
-- NIFA: 中国互联网金融协会 催收自律公约 (bans 暴力、恐吓、侮辱、诽谤、骚扰 and disclosure to third parties);
-- AFL: 《中华人民共和国反电信网络诈骗法》(2022).
+Each rule's ``cites`` names its sources by code (``GUIDE §threatening; CL293``); :data:`CITATIONS`
+says what every code means (``docs/citations.md`` shows the same legend, and so does the report).
+:data:`THIRD_PARTY_ADDRESS` is the word list of phrases that show a message is addressed to someone
+other than the debtor: the rule ``third_party_contact`` matches them, and the report counts them.
 """
 
 from __future__ import annotations
@@ -20,7 +17,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-__all__ = ["RULES", "Rule", "RuleHit", "find_rule_hits"]
+__all__ = ["CITATIONS", "RULES", "THIRD_PARTY_ADDRESS", "Rule", "RuleHit", "cited_codes", "find_rule_hits"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +38,53 @@ class RuleHit:
     rule: Rule
     start: int
     end: int
+
+
+#: What each source code in a rule's ``cites`` means, one line each (the legend of docs/citations.md
+#: and of the report). A ``cites`` string is codes separated by ``;``, each optionally followed by
+#: the part it refers to (``GUIDE §fraudulent (paid services)``).
+CITATIONS: dict[str, str] = {
+    "GUIDE": "the collectclf labeling guide (docs/labeling-guide.md); what follows the code names its section: "
+             "§ and a label (§threatening), Boundaries, or 'What real messages look like'",
+    "CL293": "《中华人民共和国刑法》第二百九十三条之一 催收非法债务罪: Criminal Law of the PRC, Article 293-1, the crime of "
+             "collecting illegal debts by violence or coercion, by restricting freedom or entering homes, or by intimidation "
+             "(恐吓), stalking (跟踪) or harassment (骚扰)",
+    "SOFT": "《关于办理实施\"软暴力\"的刑事案件若干问题的意见》(2019): the opinions of the Supreme People's Court, the Supreme "
+            "People's Procuratorate, the Ministry of Public Security and the Ministry of Justice on criminal cases of "
+            "\"soft violence\" (harassment, stalking, intimidation and other pressure short of physical force)",
+    "NIFA": "中国互联网金融协会 催收自律公约: the National Internet Finance Association of China's self-discipline convention "
+            "on collection, which bans 暴力、恐吓、侮辱、诽谤、骚扰 and disclosing the debt to third parties",
+    "AFL": "《中华人民共和国反电信网络诈骗法》(2022): the Anti-Telecom and Online Fraud Law of the PRC",
+}
+
+_CODE = re.compile(r"[A-Z][A-Z0-9]*")
+
+
+def cited_codes(cites: str) -> list[str]:
+    """The source codes of a ``cites`` string, in order: the first word of each ``;``-separated part.
+
+    >>> cited_codes("GUIDE §threatening; NIFA; SOFT (跟踪)")
+    ['GUIDE', 'NIFA', 'SOFT']
+    """
+    codes = []
+    for part in cites.split(";"):
+        match = _CODE.match(part.strip())
+        codes.append(match.group(0) if match else part.strip())
+    return codes
+
+
+#: Phrases (regular expressions on normalised text) that show a message is addressed to someone
+#: other than the debtor: "please pass this on", "you, as X's emergency contact", the debtor named
+#: in the third person. Part of the rule ``third_party_contact``; the report's third-party check
+#: counts that rule's matches only when they contain one of these.
+THIRD_PARTY_ADDRESS: tuple[str, ...] = (
+    r"作为.{0,10}(紧急联系人|联系人|担保人)",  # 您作为张三的紧急联系人 (you, as X's emergency contact)
+    r"(请|麻烦)(您|你)?(转告|转达|告知|通知|提醒|督促|劝)(他|她|其|本人|对方)",  # please tell him / her
+    r"(他|她)(在|于)(我司|我方|我行|本平台|我们平台|我们公司|我公司)",  # the debtor in the third person
+    r"联系不上(他|她)|(他|她)(的)?(电话|手机)(打不通|关机|不接|无人接听)",  # "we cannot reach him"
+    r"请转告|转告(他|她)",
+)
+_ADDRESSED = "(?:" + "|".join(THIRD_PARTY_ADDRESS) + ")"
 
 
 def _rule(rule_id: str, label: str, description: str, cites: str, pattern: str) -> Rule:
@@ -72,7 +116,7 @@ RULES: tuple[Rule, ...] = (
           r"(提供|告知|告诉|发送|报给|说出|回复|发给|念)(?!他人)" + r".{0,8}(验证码|密码)|屏幕共享|共享屏幕|会议(号|室)"
           r"|(下载|安装)" + _ANY + r"(app|软件|客户端|<url>)"),
     _rule("link", "fraudulent", "a link to open (an off-channel step when money is asked)",
-          "GUIDE §fraudulent; 'What real messages look like'", r"<url>"),
+          "GUIDE §fraudulent; GUIDE 'What real messages look like'", r"<url>"),
     # ------------------------------------------------------------------ threatening
     _rule("violence", "threatening", "threat of physical harm to the person, family or property",
           "GUIDE §threatening; CL293",
@@ -107,9 +151,12 @@ RULES: tuple[Rule, ...] = (
     _rule("escalation", "pressuring", "escalation: legal department, outsourcing, lawsuit",
           "GUIDE §pressuring",
           r"移交|转交|法务|委外|外包|风控部|起诉|诉讼|律师函|仲裁|法律程序|司法程序|诉前调解|资产管理公司|法律途径"),
-    _rule("third_party_contact", "pressuring", "announced contact with family, contacts or employer",
+    _rule("third_party_contact", "pressuring", "announced contact with family, contacts or employer, or a message addressed to them",
           "GUIDE §pressuring",
-          r"(紧急联系人|联系人|家人|家属|单位|公司|领导|同事|亲友|人事|hr)" + _ANY + r"(联系|核实|通知|协助|沟通|转告)|请转告|转告(他|她)"),
+          # an announcement ("we will contact your family") never runs over a phrase addressed to the third party, so
+          # the report can tell the two apart; the rule fires on the same texts as with a plain .{0,12}
+          r"(紧急联系人|联系人|家人|家属|单位|公司|领导|同事|亲友|人事|hr)(?:(?!" + _ADDRESSED + r").){0,12}"
+          r"(联系|核实|通知|协助|沟通|转告)|" + _ADDRESSED),
     _rule("visit", "pressuring", "announced home or workplace visit",
           "GUIDE §pressuring",
           r"上门|外访|走访|实地|拜访|前往" + _ANY + r"(单位|家|住所|户籍|公司)"),

@@ -217,12 +217,12 @@ def test_seen_keys_move_to_disk_past_the_memory_limit_and_still_find_duplicates(
 
 
 def test_duplicates_are_flagged_the_same_with_keys_on_disk(monkeypatch):
-    import collectclf.batch as batch
+    import collectclf.dedupe as dedupe
 
     texts = ["老赖还钱", "验证码1234", "老赖还钱", "晚上吃饭吗", "验证码1234"] * 3
     messages = [Message(id=str(i), text=t, sender="95000") for i, t in enumerate(texts)]
     expected = [r["flags"] for r in score_messages(messages, options=QUIET)]
-    monkeypatch.setattr(batch, "_SEEN_IN_MEMORY", 2)
+    monkeypatch.setattr(dedupe, "_SEEN_IN_MEMORY", 2)
     assert [r["flags"] for r in score_messages(messages, options=QUIET)] == expected
     assert expected.count("duplicate") == 12
 

@@ -239,13 +239,13 @@ class _FullDisk:
 
 
 def _fill_disk_after(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
-    real = batch._open_journal
+    real = batch.open_journal
 
     def open_journal(journal: Path, header: dict[str, Any], options: ScoreOptions) -> tuple[Any, int]:
         handle, done = real(journal, header, options)
         return _FullDisk(handle, rows), done
 
-    monkeypatch.setattr(batch, "_open_journal", open_journal)
+    monkeypatch.setattr(batch, "open_journal", open_journal)
 
 
 def test_full_disk_keeps_the_journal_and_says_to_resume(tmp_path, monkeypatch, capsys):

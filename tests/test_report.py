@@ -3,6 +3,7 @@ escaping, and the page rendered offline in headless Chromium."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -148,9 +149,15 @@ def test_known_export_end_to_end(tmp_path):
             collector["time_unknown"]) == (8, 5, 4, 1, 1)
 
 
-def _row(i: int, sender: str, moment: str | None, label: str, text: str = "x", direction: str = "in") -> dict:
+def _row(i: int, sender: str, moment: str | None, label: str, text: str = "x", direction: str = "in", evidence: str = "") -> dict:
     return {"id": str(i), "sender": sender, "timestamp": moment or "", "direction": direction, "text": text, "label": label,
-            f"p_{label}": 0.9 if label else None, "evidence": "", "error": "", "flags": ""}
+            f"p_{label}": 0.9 if label else None, "evidence": evidence, "error": "", "flags": ""}
+
+
+# The evidence batch scoring writes for "您的朋友在我司欠款未还，请转告他": the rules that fired, with their spans.
+_THIRD_PARTY_EVIDENCE = json.dumps([{"rule": "third_party_disclosure", "label": "threatening", "text": "您的朋友在我司欠", "span": [0, 8]},
+                                    {"rule": "third_party_contact", "label": "pressuring", "text": "请转告", "span": [12, 15]}],
+                                   ensure_ascii=False)
 
 
 # UTC timestamps: 14:00Z = 22:00 UTC+8, 23:59:59Z = 07:59:59 UTC+8, 00:00Z = 08:00 UTC+8.
@@ -162,7 +169,7 @@ FIXED = [
     _row(4, "A", "2026-03-10T15:00:00Z", "unrelated"),  # night, not collection
     _row(5, "A", "2026-03-10T15:00:00Z", "threatening", direction="out"),  # night, sent
     _row(6, "A", None, "fraudulent"),  # time unknown, but counted and ranked
-    _row(7, "B", "2026-03-10T02:00:00Z", "compliant", text="您的朋友在我司欠款未还，请转告他"),
+    _row(7, "B", "2026-03-10T02:00:00Z", "compliant", text="您的朋友在我司欠款未还，请转告他", evidence=_THIRD_PARTY_EVIDENCE),
     _row(8, "B", "2026-03-10T03:00:00Z", "compliant"),
     _row(9, "", "2026-03-10T03:00:00Z", "", direction="other"),  # not scored, direction unknown
 ]
@@ -200,6 +207,15 @@ def test_invalid_configuration_is_refused(bad):
         ReportConfig(**bad)
 
 
+def test_page_ends_with_the_legend_of_the_cited_sources():
+    from collectclf.rules import CITATIONS
+
+    page = render_html({"input": "x.xml", "model": "m", "version": "0", "generated": "now", **summarise_rows(FIXED)}, ReportConfig())
+    legend = page[page.index("Sources the rules cite"):]
+    for code, meaning in CITATIONS.items():
+        assert f"<code>{code}</code></td><td>{html.escape(meaning)}</td>" in legend
+
+
 def test_night_window_and_sender_spelling():
     config = ReportConfig()
     assert [config.is_night(time(h, m)) for h, m in ((21, 59), (22, 0), (3, 0), (7, 59), (8, 0), (12, 0))] == [
@@ -216,6 +232,31 @@ def test_third_party_patterns():
     # announcing contact with third parties is a message to the debtor, not to a third party
     assert third_party_hits("第3次通知，已转交外包机构，将联系你的紧急联系人核实。") == []
     assert third_party_hits("明天我们外访人员直接去你单位核实情况") == []
+
+
+def test_third_party_check_reads_the_rules_from_the_scoring_evidence(tmp_path, monkeypatch):
+    from collectclf.report import summary
+
+    normalised = []
+    real = summary.normalize
+    monkeypatch.setattr(summary, "normalize", lambda text: normalised.append(text) or real(text))
+    data = json.loads(build_report(_write_known(tmp_path / "known.jsonl"), tmp_path / "r.json", as_json=True).read_text("utf-8"))
+    assert data["rules"]["third_party"]["count"] == 3
+    # scoring normalised every text once; the report normalises only a few matched characters, never a whole message
+    assert not {text for *_, text in KNOWN} & set(normalised)
+    assert all(len(piece) <= 20 for piece in normalised)
+
+
+def test_third_party_in_traditional_script():
+    from collectclf.batch import ScoreOptions, score_messages
+    from collectclf.exports import Message
+
+    texts = ["您作為李四的緊急聯繫人，請轉告他盡快還款", "第3次通知，已轉交外包機構，將聯繫你的緊急聯繫人核實。", "您好，請問您是王五的同事嗎？麻煩轉告他盡快回電話"]
+    messages = [Message(id=str(i), text=text, direction="in") for i, text in enumerate(texts)]
+    rows = list(score_messages(messages, options=ScoreOptions(jobs=1, progress=False)))
+    third = summarise_rows(rows)["rules"]["third_party"]
+    assert [m["id"] for m in third["messages"]] == ["0", "2"]
+    assert "麻煩轉告他" in third["messages"][1]["matched"]  # the matched text as written
 
 
 def test_html_escapes_text_and_sender_and_highlights_evidence():

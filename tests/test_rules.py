@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from collectclf.labels import LABELS
-from collectclf.rules import RULES, find_rule_hits
+from collectclf.rules import CITATIONS, RULES, THIRD_PARTY_ADDRESS, cited_codes, find_rule_hits
 from collectclf.text import normalize
 
 EXAMPLES = {
@@ -55,3 +57,24 @@ def test_rule_fires_on_its_example(rule_id, text):
 def test_rules_see_through_spelling_tricks():
     hits = {hit.rule.id for hit in find_rule_hits(normalize("再不還錢就爆 通 讯 录，老lai"))}
     assert {"exposure", "insult"} <= hits
+
+
+def test_every_cited_code_has_a_legend_entry():
+    cited = {code for rule in RULES for code in cited_codes(rule.cites)}
+    assert cited <= set(CITATIONS), f"add to collectclf.rules.CITATIONS (and docs/citations.md): {sorted(cited - set(CITATIONS))}"
+    assert set(CITATIONS) <= cited, f"no rule cites {sorted(set(CITATIONS) - cited)}"
+    assert all(meaning and "\n" not in meaning for meaning in CITATIONS.values())
+
+
+@pytest.mark.parametrize("text, addressed", [
+    ("您作为张三的紧急联系人，请督促其还款", "作为张三的紧急联系人"),
+    ("您好，请问您是他的同事吗？麻烦转告他尽快回电", "麻烦转告他"),
+    ("王五在我司的借款已逾期，我们联系不上他", "联系不上他"),
+    ("第3次通知，将联系你的紧急联系人核实", None),
+])
+def test_third_party_contact_keeps_phrases_addressed_to_a_third_party_whole(text, addressed):
+    normalized = normalize(text)
+    pieces = [normalized[h.start:h.end] for h in find_rule_hits(normalized) if h.rule.id == "third_party_contact"]
+    assert pieces, "the rule fires on announcements and on messages to third parties alike"
+    found = [piece for piece in pieces if any(re.fullmatch(pattern, piece) for pattern in THIRD_PARTY_ADDRESS)]
+    assert addressed in found if addressed else found == []

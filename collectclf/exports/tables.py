@@ -1,0 +1,205 @@
+"""Tables: CSV/TSV (any common encoding, mixed ones repaired field by field), XLSX, JSON Lines,
+Parquet, pandas DataFrames and ``datasets.Dataset``. :class:`TableMapper` finds the columns."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .message import Message, UnreadableInput, _clean_meta, _repair_mixed, detect_text_encoding, parse_direction, parse_time
+
+__all__ = [
+    "DIRECTION_COLUMNS",
+    "ID_COLUMNS",
+    "SENDER_COLUMNS",
+    "TEXT_COLUMNS",
+    "TIME_COLUMNS",
+    "TableMapper",
+    "messages_from_frame",
+    "pick_column",
+    "read_csv",
+    "read_jsonl",
+    "read_parquet",
+    "read_xlsx",
+]
+
+
+TEXT_COLUMNS = ("text", "body", "content", "message", "内容", "短信内容", "信息内容", "消息内容", "短信正文", "正文", "短信", "文本", "msg", "sms")
+SENDER_COLUMNS = ("sender", "address", "number", "phone", "from", "sender id", "号码", "手机号", "手机号码", "电话", "电话号码", "对方号码",
+                  "发件人", "发信人", "发送方", "发送号码", "来源号码", "relationship_account")
+TIME_COLUMNS = ("timestamp", "date", "time", "datetime", "message date", "时间", "日期", "日期时间", "发送时间", "接收时间", "收到时间",
+                "短信时间", "mail_send_time")
+DIRECTION_COLUMNS = ("direction", "type", "box", "folder", "is_from_me", "类型", "方向", "收发", "收/发", "收发类型", "信箱", "文件夹",
+                     "本地动作", "local_action")
+ID_COLUMNS = ("id", "_id", "message_id", "编号", "序号")
+
+
+def pick_column(columns: list[str], names: tuple[str, ...]) -> str | None:
+    """The first of ``names`` found among ``columns`` (case and surrounding spaces ignored), as spelled in ``columns``.
+
+    >>> pick_column(["No.", " Body ", "Date"], TEXT_COLUMNS)
+    ' Body '
+    """
+    lowered = {str(c).strip().lower(): c for c in columns}
+    for name in names:
+        if name in lowered:
+            return lowered[name]
+    return None
+
+
+class TableMapper:
+    """Maps table rows (dicts) to Messages with the detected or named columns.
+
+    Raises :class:`UnreadableInput` at construction when ``text_column`` is missing or, when it is
+    None, no column has a known text name, so a bad table fails before any row is read.
+    """
+
+    def __init__(self, columns: list[str], source: str, text_column: str | None):
+        if text_column is not None:
+            if text_column not in columns:
+                raise UnreadableInput(f"text column {text_column!r} not found; columns are: {', '.join(map(str, columns))}")
+            self.text = text_column
+        else:
+            found = pick_column(columns, TEXT_COLUMNS)
+            if found is None:
+                raise UnreadableInput(f"no text column found among {', '.join(map(str, columns))}; name it with --text-column")
+            self.text = found
+        self.sender = pick_column(columns, SENDER_COLUMNS)
+        self.time = pick_column(columns, TIME_COLUMNS)
+        self.direction = pick_column(columns, DIRECTION_COLUMNS)
+        self.id = pick_column(columns, ID_COLUMNS)
+        self.source = source
+
+    def __call__(self, row: dict[str, Any], position: int) -> Message:
+        text = row.get(self.text)
+        if isinstance(text, float) and text != text:
+            text = None
+        direction = "other"
+        if self.direction is not None:
+            raw = row.get(self.direction)
+            direction = ("out" if str(raw).strip() in ("1", "True", "true") else "in") if str(self.direction).lower() == "is_from_me" \
+                else parse_direction(raw)
+        return Message(
+            id=_clean_meta(row.get(self.id)) if self.id else str(position),
+            text=text if text is None or isinstance(text, str) else str(text),
+            sender=_clean_meta(row.get(self.sender)) if self.sender else "",
+            timestamp=parse_time(row.get(self.time)) if self.time else None,
+            direction=direction, source=self.source, position=position,
+        )
+
+
+def read_csv(path: str | Path, *, text_column: str | None = None, delimiter: str | None = None) -> Iterator[Message]:
+    """CSV/TSV in UTF-8 (BOM or not), GB18030/GBK or UTF-16, streamed with the csv module."""
+    path = Path(path)
+    encoding = detect_text_encoding(path)
+    mixed = encoding == "mixed"
+    with open(path, encoding="utf-8" if mixed else encoding, errors="surrogateescape" if mixed else "strict", newline="") as handle:
+        sample = handle.read(65536)
+        handle.seek(0)
+        if delimiter is None:
+            try:
+                delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",\t;|").delimiter
+            except csv.Error:
+                delimiter = ","
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = next(reader, None)
+        if header is None:
+            return
+        header = [h.lstrip("\ufeff").strip() for h in header]
+        mapper = TableMapper(header, "tsv" if delimiter == "\t" else "csv", text_column)
+        flags = f"encoding={encoding}" if encoding not in ("utf-8", "utf-8-sig") else ""
+        for position, values in enumerate(reader):
+            if mixed:
+                values = [_repair_mixed(v) for v in values]
+            message = mapper(dict(zip(header, values)), position)
+            message.flags = flags
+            if len(values) != len(header):
+                message.flags = ",".join(filter(None, [flags, f"fields={len(values)}/{len(header)}"]))
+            yield message
+
+
+def read_jsonl(path: str | Path, *, text_column: str | None = None) -> Iterator[Message]:
+    """JSON Lines; a line that is not a JSON object becomes a row with ``error`` set."""
+    path = Path(path)
+    mapper: TableMapper | None = None
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:
+        position = 0
+        for line in handle:
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise ValueError("not an object")
+            except ValueError as error:
+                yield Message(id=str(position), text=None, source="jsonl", position=position, error=f"invalid JSON line: {error}")
+                position += 1
+                continue
+            if mapper is None:
+                mapper = TableMapper(list(row), "jsonl", text_column)
+            yield mapper(row, position)
+            position += 1
+
+
+def read_xlsx(path: str | Path, *, text_column: str | None = None) -> Iterator[Message]:
+    """First sheet of an XLSX workbook; the first non-empty row is the header."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        header: list[str] | None = None
+        position = 0
+        for values in rows:
+            if header is None:
+                if any(v is not None for v in values):
+                    header = [str(v).strip() if v is not None else f"column{i}" for i, v in enumerate(values)]
+                    mapper = TableMapper(header, "xlsx", text_column)
+                continue
+            if all(v is None for v in values):
+                continue
+            yield mapper(dict(zip(header, values)), position)
+            position += 1
+    finally:
+        workbook.close()
+
+
+def read_parquet(path: str | Path, *, text_column: str | None = None) -> Iterator[Message]:
+    """Parquet, read in record batches."""
+    import pyarrow.parquet as pq
+
+    table = pq.ParquetFile(path)
+    mapper = TableMapper(table.schema_arrow.names, "parquet", text_column)
+    position = 0
+    for batch in table.iter_batches(batch_size=10000):
+        for row in batch.to_pylist():
+            yield mapper(row, position)
+            position += 1
+
+
+def _without_missing(frame: Any) -> Any:
+    """Missing values as None: nullable dtypes hold ``pd.NA``, which would otherwise be read as the text '<NA>'."""
+    if not len(frame) or not frame.isna().to_numpy().any():
+        return frame
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def messages_from_frame(frame: Any, *, text_column: str | None = None, source: str = "frame") -> Iterator[Message]:
+    """Messages from a pandas DataFrame or a HuggingFace ``datasets.Dataset``."""
+    if hasattr(frame, "column_names") and hasattr(frame, "iter"):  # datasets.Dataset
+        mapper = TableMapper(list(frame.column_names), "dataset", text_column)
+        position = 0
+        for batch in frame.iter(batch_size=1000):
+            names = list(batch)
+            for values in zip(*(batch[n] for n in names)):
+                yield mapper(dict(zip(names, values)), position)
+                position += 1
+        return
+    columns = [str(c) for c in frame.columns]
+    mapper = TableMapper(columns, source, text_column)
+    frame = _without_missing(frame)
+    for position, row in enumerate(frame.itertuples(index=False, name=None)):
+        yield mapper(dict(zip(columns, row)), position)
