@@ -10,17 +10,18 @@ file appears atomically by rename.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import json
 import logging
 import os
-import re
 import signal
 import sys
 import threading
 import time
 import warnings
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -31,6 +32,8 @@ from .dedupe import message_key as _key
 from .exports import Message, messages_from_frame, read_messages
 from .journal import _RESUME_HINT, JournalMismatch, PreviousRunInterrupted, journal_header, model_digest, open_journal
 from .output import DEFAULT_TZ, OUTPUT_KINDS, column_names, local_time, write_output, zone
+from .redact import Pseudonyms, redact_evidence
+from .scoring import printable, resolve_model, score_texts
 from .text import as_text
 
 __all__ = ["MAX_CHARS", "JournalMismatch", "PreviousRunInterrupted", "ScoreInterrupted", "ScoreOptions", "Summary", "score_file",
@@ -41,7 +44,6 @@ log = logging.getLogger(__name__)
 #: Longer messages are truncated to this many characters for scoring (flagged ``truncated``).
 MAX_CHARS = 5000
 _CACHE_SIZE = 20_000
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 #: The error of a message that is blank once decoded (``explain`` says the same for a blank argument).
 EMPTY_TEXT = "empty text"
 
@@ -57,6 +59,8 @@ class ScoreOptions:
     resume: bool = False
     restart: bool = False  # discard the journal of an interrupted run and start over
     redact: bool = False
+    #: Key of the sender pseudonyms under ``redact`` (random per run; a resumed run reuses its journal's).
+    redaction_key: bytes | None = None
     progress: bool | None = None  # None = on when stderr is a terminal
     abstain_below: float | None = None
     evidence: bool = True
@@ -92,60 +96,6 @@ class Summary:
         return text
 
 
-# --------------------------------------------------------------------------- workers
-def _model_for(reference: Any) -> Any:
-    """The model in this process: a path (None = shipped) is loaded once per process; an object is itself."""
-    if reference is None or isinstance(reference, (str, os.PathLike)):
-        from ._loading import cached_model
-
-        return cached_model(reference)
-    return reference
-
-
-def _resolve_model(model: Any, trusted: bool) -> tuple[Any, list[str]]:
-    """(what workers receive, label names) for a ``model`` argument, checked before any work.
-
-    A model directory (or None, the shipped model) is passed by path and only its checksums and
-    labels are read here: the process that writes the output never holds the model or jieba.
-    A pickle file is loaded here (only with ``trusted=True``) and shipped as an object.
-    """
-    if model is None or (isinstance(model, (str, os.PathLike)) and Path(model).is_dir()):
-        from ._loading import model_labels
-
-        return (None if model is None else os.fspath(model)), model_labels(model)
-    if isinstance(model, (str, os.PathLike)):
-        from . import load
-
-        model = load(model, trusted=trusted)
-    return model, [str(c) for c in model.classes_]
-
-
-def _score_texts(reference: Any, texts: Sequence[str], evidence: bool, abstain_below: float | None) -> list[tuple[str, list[float], str]]:
-    """Score distinct texts: (label, probabilities, evidence JSON) each. Runs in a worker.
-
-    Evidence is computed for collection labels only (not for the model's negative label,
-    ``unrelated`` in the shipped model), from the same feature rows as the probabilities.
-    """
-    if not texts:
-        return []
-    model = _model_for(reference)
-    negative = getattr(model, "negative_label_", None)
-    wanted = [str(c) for c in model.classes_ if str(c) != negative] if evidence else False
-    proba, labels, found = model.analyse(list(texts), evidence=wanted, abstain_below=abstain_below, top=3)
-    out = []
-    for row, label, items in zip(proba, labels, found):
-        text = json.dumps([_compact(e) for e in items], ensure_ascii=False, separators=(",", ":")) if items else ""
-        out.append((label, [round(float(p), 6) for p in row], text))
-    return out
-
-
-def _compact(item: Any) -> dict[str, Any]:
-    text = _printable(item.text)
-    entry: dict[str, Any] = {"rule": item.rule_id} if item.kind == "rule" else {"ngram": text}
-    entry.update(label=item.label, text=text, span=[item.start, item.end])
-    return entry
-
-
 # --------------------------------------------------------------------------- scoring
 def _prepare(message: Message, options: ScoreOptions) -> tuple[str | None, list[str], str | None]:
     """(text to score or None, flags, error) for one message."""
@@ -173,7 +123,7 @@ def score_messages(
     prior: Iterable[Message] = (),
 ) -> Iterator[dict[str, Any]]:
     """Score messages lazily; yields one output row (a dict) per message, in input order."""
-    reference, labels = _resolve_model(model, trusted=False)
+    reference, labels = resolve_model(model, trusted=False)
     return _score_resolved(messages, reference, labels, options or ScoreOptions(),
                            summary if summary is not None else Summary(), prior)
 
@@ -184,6 +134,8 @@ def _score_resolved(
 ) -> Iterator[dict[str, Any]]:
     """:func:`score_messages` for a model already resolved by :func:`_resolve_model`."""
     jobs = options.jobs or os.cpu_count() or 1
+    if options.redact and options.redaction_key is None:
+        options = dataclasses.replace(options, redaction_key=os.urandom(16))
     seen_keys = SeenKeys()
     for message in prior:
         seen_keys.add(_key(message))
@@ -198,7 +150,7 @@ def _score_resolved(
 
     staged = (work(item) for item in prepared)
     if jobs == 1:
-        results = ((chunk, states, wanted, _score_texts(reference, wanted, options.evidence, options.abstain_below))
+        results = ((chunk, states, wanted, score_texts(reference, wanted, options.evidence, options.abstain_below))
                    for chunk, states, wanted in staged)
     else:
         results = _parallel(staged, reference, jobs, options)
@@ -214,10 +166,12 @@ def _score_resolved(
                 if text is not None:
                     result = fresh.get(text) or cache.get(text)
                     if result is None:  # evicted between dispatch and collection: score now
-                        result = _score_texts(reference, [text], options.evidence, options.abstain_below)[0]
+                        result = score_texts(reference, [text], options.evidence, options.abstain_below)[0]
                     label, proba, evidence = result
                     cache[text] = result
                     cache.move_to_end(text)
+                    if options.redact and evidence:
+                        evidence = redact_evidence(evidence)
                     row.update(label=label, evidence=evidence, **{f"p_{name}": p for name, p in zip(labels, proba)})
                     summary.scored += 1
                     summary.labels[label] += 1
@@ -238,6 +192,12 @@ def _score_resolved(
 
 
 
+@functools.lru_cache(maxsize=65_536)
+def _alias(key: bytes, sender: str) -> str:
+    """The sender's pseudonym under ``key`` (see :class:`collectclf.redact.Pseudonyms`)."""
+    return Pseudonyms(key).alias(sender)
+
+
 def _prepare_chunk(chunk: list[Message], options: ScoreOptions) -> tuple[list[Message], list[tuple[str | None, list[str], str | None]]]:
     return chunk, [_prepare(m, options) for m in chunk]
 
@@ -251,7 +211,7 @@ def _parallel(staged: Iterator[Any], reference: Any, jobs: int, options: ScoreOp
     def tasks() -> Iterator[Any]:
         for chunk, states, wanted in staged:
             pending.append((chunk, states, wanted))
-            yield delayed(_score_texts)(reference, wanted, options.evidence, options.abstain_below)
+            yield delayed(score_texts)(reference, wanted, options.evidence, options.abstain_below)
 
     runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch=f"{2 * jobs}")
     with _ctrl_c_held():
@@ -295,12 +255,12 @@ def _chunked(items: Iterator[Message], size: int) -> Iterator[list[Message]]:
 def _row(message: Message, options: ScoreOptions, labels: list[str]) -> dict[str, Any]:
     sender = message.sender
     text = message.text if isinstance(message.text, str) else as_text(message.text) if message.text is not None else ""
-    sender, text = _printable(sender), _printable(text)
+    sender, text = printable(sender), printable(text)
     if options.redact:
         from .redact import redact
 
-        sender, text = redact(sender), redact(text)
-    row: dict[str, Any] = {"id": _printable(str(message.id)), "sender": sender, "timestamp": message.timestamp or "",
+        sender, text = _alias(options.redaction_key or b"", sender), redact(text)
+    row: dict[str, Any] = {"id": printable(str(message.id)), "sender": sender, "timestamp": message.timestamp or "",
                            "local_time": local_time(message.timestamp, options.tz), "direction": message.direction}
     if options.include_text:
         row["text"] = text
@@ -312,11 +272,6 @@ def _row(message: Message, options: ScoreOptions, labels: list[str]) -> dict[str
 
 
 
-
-
-def _printable(value: str) -> str:
-    """The value with lone surrogates replaced by U+FFFD, so every output encoding can hold it."""
-    return value.encode("utf-8", "replace").decode("utf-8") if _SURROGATE.search(value) else value
 
 
 # --------------------------------------------------------------------------- files
@@ -362,7 +317,7 @@ def score_file(
     kind = OUTPUT_KINDS.get(target.suffix.lower())
     if kind is None:
         raise ValueError(f"output {target}: use a .csv, .xlsx, .jsonl or .parquet name")
-    reference, labels = _resolve_model(model, trusted)
+    reference, labels = resolve_model(model, trusted)
     messages = read_messages(path, fmt=fmt, text_column=text_column)
     journal = target.with_name(target.name + ".partial.jsonl")
     if target.is_dir():
@@ -370,7 +325,11 @@ def score_file(
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         header = journal_header(path, options, fmt, text_column, model_digest(model), labels)
+        if options.redact:
+            header["redaction_key"] = (options.redaction_key or os.urandom(16)).hex()
         handle, done = open_journal(journal, header, options)
+        if options.redact:
+            options = dataclasses.replace(options, redaction_key=bytes.fromhex(header["redaction_key"]))
     except OSError as error:
         raise OSError(f"cannot write next to {target}: {error.strerror or error}") from None
     summary = Summary(output=str(target))

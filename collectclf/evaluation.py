@@ -373,7 +373,7 @@ def evaluate_to_report(
     predictions on ``data``. Returns the metrics that ``metrics.json`` holds.
     """
     if not hasattr(model, "predict_proba"):
-        from . import load
+        from ._loading import load_model as load
 
         model = load(model)
     split = split or _default_split(data)

@@ -104,6 +104,8 @@ def open_journal(journal: Path, header: dict[str, Any], options: Any) -> tuple[A
             if problem:
                 raise JournalMismatch(f"cannot resume from {journal}: {problem}; rerun with what the interrupted run used, "
                                       "or use --restart to start over")
+            if old.get("redaction_key"):  # the resumed rows keep the sender pseudonyms of the first part
+                header["redaction_key"] = old["redaction_key"]
             valid = [complete[0]]
             for line in complete[1:]:
                 try:

@@ -25,6 +25,12 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .spelling import CJK as _CJK
+from .spelling import DOMAIN_RE as _DOMAIN_RE
+from .spelling import DOMAIN_TRIGGER
+from .spelling import SEP_CLASS as _SEP_CLASS
+from .spelling import restore_domain_word as _restore_domain_word
+
 __all__ = [
     "CARD_RE",
     "ID_RE",
@@ -44,7 +50,6 @@ PLACEHOLDER_RE = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS) +
 # One private-use character per placeholder, so character n-grams see a placeholder as one symbol.
 PLACEHOLDER_SYMBOL = {p: chr(0xE000 + i) for i, p in enumerate(PLACEHOLDERS)}
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
 
 def as_text(value: object) -> str:
@@ -136,92 +141,6 @@ def _char_table() -> _CharTable:
 
     converter = opencc.OpenCC("t2s.json")
     return _CharTable(converter.convert)
-
-
-# --------------------------------------------------------------------------- pinyin / homophones
-# Domain words that senders spell in pinyin or with homophones to dodge carriers' keyword filters.
-# _DOMAIN_SPELLINGS lists, per character, its pinyin (and a few long-standing homophones); any
-# character of a domain word may be spelled so. _DOMAIN_HOMOPHONES lists whole-word homophone
-# spellings, kept per word because a homophone character alone is usually an ordinary word (发,
-# 代, 尚). A spelling is restored only if it keeps a Chinese character or has at least five letters
-# of pinyin standing alone between non-letters (zhengxin): short pinyin is too ambiguous (anqi).
-_DOMAIN_SPELLINGS: dict[str, tuple[str, ...]] = {
-    "威": ("wei", "危", "葳"), "胁": ("xie", "协", "挟"), "还": ("huan",), "钱": ("qian",),
-    "款": ("kuan",), "逾": ("yu",), "期": ("qi",), "征": ("zheng", "正"), "信": ("xin",),
-    "起": ("qi",), "诉": ("su",), "法": ("fa",), "院": ("yuan",), "务": ("wu",),
-    "律": ("lv", "lü"), "师": ("shi", "狮"), "函": ("han",), "老": ("lao",), "赖": ("lai", "癞"),
-    "坐": ("zuo",), "牢": ("lao",), "通": ("tong",), "讯": ("xun",), "录": ("lu",),
-    "催": ("cui", "崔"), "收": ("shou",), "爆": ("bao",), "欠": ("qian",), "债": ("zhai",),
-    "上": ("shang",), "门": ("men",), "立": ("li",), "案": ("an",), "传": ("chuan",),
-    "票": ("piao",), "拘": ("ju",), "留": ("liu",), "公": ("gong",), "安": ("an",),
-    "黑": ("hei",), "名": ("ming",), "单": ("dan",), "借": ("jie",), "贷": ("dai",),
-    "利": ("li",), "息": ("xi",), "讼": ("song",), "执": ("zhi",), "行": ("xing",),
-    "冻": ("dong",), "结": ("jie",), "失": ("shi",), "曝": ("bao",), "光": ("guang",),
-    "诈": ("zha",), "骗": ("pian",), "骚": ("sao",), "扰": ("rao",), "家": ("jia",),
-    "人": ("ren",), "联": ("lian",), "系": ("xi",), "微": ("wei",), "支": ("zhi",),
-    "付": ("fu",), "宝": ("bao",), "转": ("zhuan",), "账": ("zhang",), "户": ("hu",),
-    "验": ("yan",), "证": ("zheng",), "码": ("ma",), "手": ("shou",), "续": ("xu",),
-    "费": ("fei",), "保": ("bao",), "金": ("jin",), "解": ("jie",), "停": ("ting",),
-    "网": ("wang",), "外": ("wai",), "访": ("fang",), "罚": ("fa",), "刑": ("xing",),
-    "事": ("shi",), "犯": ("fan",), "罪": ("zui",), "后": ("hou",), "果": ("guo",),
-    "派": ("pai",), "位": ("wei",),
-}
-_DOMAIN_HOMOPHONES: dict[str, tuple[str, ...]] = {
-    "催收": ("摧收",), "征信": ("征芯",), "老赖": ("佬赖",), "坐牢": ("做牢",), "通讯录": ("通迅录",),
-    "爆通讯录": ("暴通讯录", "爆通迅录"), "欠款": ("歉款",), "曝光": ("爆光",), "骚扰": ("搔扰",),
-    "诈骗": ("炸骗",), "法院": ("发院",), "起诉": ("启诉",), "逾期": ("俞期",), "还款": ("环款",),
-    "贷款": ("代款",), "家人": ("家仁",), "上门": ("尚门",), "冻结": ("冻洁",), "公安": ("公桉",),
-    "传票": ("传漂",), "黑名单": ("嘿名单",), "微信": ("薇信", "徽信"), "利息": ("利熄",),
-    "失信": ("失芯",), "拘留": ("拘溜",), "立案": ("立桉",),
-}
-_DOMAIN_WORDS: tuple[str, ...] = (
-    "威胁", "还钱", "还款", "逾期", "征信", "起诉", "法院", "法务", "律师函", "律师", "老赖", "坐牢",
-    "通讯录", "催收", "爆通讯录", "欠款", "欠债", "上门", "立案", "传票", "拘留", "公安", "黑名单",
-    "借款", "贷款", "利息", "诉讼", "执行", "冻结", "失信", "曝光", "诈骗", "骚扰", "家人", "联系人",
-    "微信", "支付宝", "转账", "账户", "验证码", "手续费", "保证金", "解冻", "停催", "网贷", "外访",
-    "罚息", "刑事", "犯罪", "后果", "派人", "单位",
-)
-# Symbols put between the characters of a word (逾*期, 催 收, 刑·事); emoji are already dropped.
-_SEP_CLASS = r"[\s★☆*＊·•・.\-_|/~+#^※丨丶]"
-
-
-def _domain_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
-    """One regex matching any mixed spelling of a domain word, and a lookup back to the word.
-
-    A leading look-ahead on the characters that can start a spelling lets the engine skip every
-    other position at once (the alternation has one branch per word).
-    """
-    words = sorted(_DOMAIN_WORDS, key=len, reverse=True)
-    alternatives: list[str] = []
-    first: set[str] = set()
-    for i, word in enumerate(words):
-        parts = []
-        for k, ch in enumerate(word):
-            options = [ch, *_DOMAIN_SPELLINGS.get(ch, ())]
-            options += [h[k] for h in _DOMAIN_HOMOPHONES.get(word, ()) if h[k] not in options]
-            if k == 0:
-                first.update(option[0] for option in options)
-            parts.append("(?:" + "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True)) + ")")
-        alternatives.append(f"(?P<w{i}>" + (_SEP_CLASS + "*").join(parts) + ")")
-    starts = "[" + "".join(re.escape(ch) for ch in sorted(first)) + "]"
-    # pinyin at either end must not touch other letters (visit ≠ 威+…); Chinese at an end may (app环款)
-    regex = re.compile(f"(?={starts})(?:(?<![a-z])|(?![a-z]))(?:" + "|".join(alternatives) + r")(?:(?![a-z])|(?<![a-z]))")
-    return regex, {f"w{i}": word for i, word in enumerate(words)}
-
-
-_DOMAIN_RE, _DOMAIN_LOOKUP = _domain_pattern()
-_LETTERS = re.compile("[a-zü]")
-
-
-def _restore_domain_word(match: re.Match[str]) -> str | None:
-    """Rewrite a matched spelling to its domain word, unless it was already that word."""
-    word = _DOMAIN_LOOKUP[match.lastgroup or ""]
-    found = match.group(0)
-    if found == word:
-        return None
-    if not re.search(f"[{_CJK}]", found) and len(_LETTERS.findall(found)) < 5:
-        return None  # short all-pinyin spellings ("anqi", "li an") are too ambiguous
-    return word
 
 
 # --------------------------------------------------------------------------- masking patterns
@@ -374,22 +293,6 @@ _STEPS: tuple[tuple[re.Pattern[str], _Rewrite], ...] = (
 )
 
 
-def _domain_trigger() -> re.Pattern[str]:
-    """Where a domain-word spelling can differ from the plain word: a separator or a letter next to a
-    domain character or to a letter, five letters in a row (pinyin), or a homophone character."""
-    canonical = {ch for word in _DOMAIN_WORDS for ch in word}
-    alternative: set[str] = set()  # any character spelling a domain character other than itself (爆 in 爆光 → 曝光)
-    for word in _DOMAIN_WORDS:
-        for k, ch in enumerate(word):
-            options = [*_DOMAIN_SPELLINGS.get(ch, ()), *(h[k] for h in _DOMAIN_HOMOPHONES.get(word, ()))]
-            alternative.update(c for option in options for c in option if c != ch and not ("a" <= c <= "z" or c == "ü"))
-    domain = "[" + "".join(sorted(canonical)) + "]"
-    letter = "[a-zü]"
-    sep = _SEP_CLASS
-    return re.compile(f"{domain}{sep}|{sep}{domain}|{letter}{sep}|{sep}{letter}|{letter}{{5}}|{domain}{letter}|{letter}{domain}"
-                      + "|[" + "".join(sorted(alternative)) + "]")
-
-
 # Per step, a cheap search that must succeed for the step to change anything: texts without it skip
 # the step (most texts have no digits to mask, no template slots, no spelling tricks). The steps'
 # output is the same either way; a test compares against running every step.
@@ -398,7 +301,7 @@ _TRIGGERS: tuple[re.Pattern[str] | None, ...] = (
     re.compile(" "),
     re.compile(r"[{$%#@<\[【]"),
     re.compile(r"[.:]"),
-    _domain_trigger(),
+    DOMAIN_TRIGGER,
     re.compile(_SEP_CLASS),
     re.compile("[覆瞭]"),
     re.compile(f"[{_CN_NUM}]"),

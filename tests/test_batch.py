@@ -163,7 +163,7 @@ def test_missing_values_in_nullable_columns_are_errors_not_text():
 
 def test_a_model_directory_is_loaded_once_per_process(tmp_path):
     from collectclf._loading import default_model_dir, path_load_counts
-    from collectclf.batch import _model_for
+    from collectclf.scoring import model_for as _model_for
 
     path = str(default_model_dir())
     before = path_load_counts().get(path, 0)
@@ -301,3 +301,34 @@ def test_local_time_column_sits_next_to_the_utc_timestamp(tmp_path):
     assert first["local_time"] == "2025-12-31 19:00:00-05:00"
     with pytest.raises(ValueError, match="unknown time zone 'Mars/Base'"):
         score_file(source, tmp_path / "x.jsonl", options=ScoreOptions(jobs=1, progress=False, tz="Mars/Base"))
+
+
+def test_a_redacted_export_holds_no_long_digit_run_and_no_name_in_any_column(tmp_path):
+    """--redact: no run of 7+ digits outside id and the timestamps, no name from the input, in any column;
+    senders become stable pseudonyms; resuming keeps them."""
+    import csv
+    import re
+
+    names = ["张伟", "李强", "王小明"]
+    source = tmp_path / "in.csv"
+    with open(source, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["sender", "date", "body"])
+        writer.writerow(["+8613900000000", "2026-01-01T01:00:00Z", "尊敬的张伟先生，您尾号1234的卡6217000012345678已逾期，请回电13812345678"])
+        writer.writerow(["+8613900000000", "2026-01-01T02:00:00Z", "李强，再不还钱就告诉你全家，身份证110101199003071234我们都有"])
+        writer.writerow(["10690000001", "2026-01-01T03:00:00Z", "【XX银行】王小明，您的借款已逾期，订单号202601010001，请登录官方App还款"])
+    out = tmp_path / "out.csv"
+    score_file(source, out, options=ScoreOptions(jobs=1, progress=False, redact=True))
+    with open(out, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 3
+    for row in rows:
+        for column, value in row.items():
+            if column in ("id", "timestamp", "local_time"):
+                continue
+            assert not re.search(r"\d{7,}", value or ""), (column, value)
+            for name in names:
+                assert name not in (value or ""), (column, value)
+    assert rows[0]["sender"] == rows[1]["sender"] != rows[2]["sender"]
+    assert rows[0]["sender"].startswith("sender-") and "139" not in rows[0]["sender"]
+    assert any(json.loads(r["evidence"] or "[]") for r in rows)

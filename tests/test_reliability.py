@@ -599,7 +599,7 @@ def test_rerun_without_resume_keeps_the_journal_and_restart_starts_over(tmp_path
 
 
 def _stop_after(monkeypatch: pytest.MonkeyPatch, calls: int, error: BaseException) -> None:
-    real, count = batch._score_texts, 0
+    real, count = batch.score_texts, 0
 
     def score_texts(*args: Any) -> Any:
         nonlocal count
@@ -608,7 +608,7 @@ def _stop_after(monkeypatch: pytest.MonkeyPatch, calls: int, error: BaseExceptio
             raise error
         return real(*args)
 
-    monkeypatch.setattr(batch, "_score_texts", score_texts)
+    monkeypatch.setattr(batch, "score_texts", score_texts)
 
 
 def test_ctrl_c_says_how_to_resume_and_resume_completes(tmp_path, monkeypatch, capsys):
