@@ -223,6 +223,40 @@ def truncate(text: str, rng: random.Random) -> str:
     return text[: max(1, min(keep, len(text) - 1))] if len(text) > 1 else text
 
 
+def spaced_out(text: str, rng: random.Random) -> str:
+    """Every character, digits and letters included, separated by a space (a carrier-filter trick)."""
+    return " ".join(text)
+
+
+def head_cut(text: str, rng: random.Random) -> str:
+    """Drop the first 10-30 % of the characters: a preview or a forwarded fragment that starts mid-message.
+    The truncation augmentation only ever cuts the END of a message, so this is a cut it never saw."""
+    drop = round(len(text) * rng.uniform(0.1, 0.3))
+    return text[max(1, min(drop, len(text) - 1)):] if len(text) > 1 else text
+
+
+_CLAUSE = re.compile(r"[^，。！？；,.!?;]+[，。！？；,.!?;]*")
+
+
+def clause_dropped(text: str, rng: random.Random) -> str:
+    """Drop one clause (not the only one): a sentence lost in copying or a shorter variant of a template."""
+    clauses = _CLAUSE.findall(text)
+    if len(clauses) < 2:
+        return text
+    del clauses[rng.randrange(len(clauses))]
+    return "".join(clauses)
+
+
+_NUMBERS = re.compile(r"\d+(?:[.,]\d+)*")
+_SLOT_STYLES = ("{0}", "%s", "${amount}", "{{value}}", "#num#", "{name}")
+
+
+def template_slots(text: str, rng: random.Random) -> str:
+    """Every number replaced by a template placeholder of one style per message, as a lender's stored template."""
+    style = rng.choice(_SLOT_STYLES)
+    return _NUMBERS.sub(style, text)
+
+
 #: Every transformation, by variant name (the order of the report).
 TRANSFORMS: dict[str, Callable[[str, random.Random], str]] = {
     "traditional_s2t": traditional_s2t,
@@ -239,7 +273,16 @@ TRANSFORMS: dict[str, Callable[[str, random.Random], str]] = {
     "homophones": _substitute(HOMOPHONES),
     "emoji": insert_emoji,
     "truncated": truncate,
+    # never seen by the training-time augmentation (which crops the end of a message only)
+    "spaced_out": spaced_out,
+    "head_cut": head_cut,
+    "clause_dropped": clause_dropped,
+    "template_slots": template_slots,
 }
+#: Variants the 3-point bound is about (spelling must not change the label); the cuts lose information
+#: and are reported, not bounded.
+BOUNDED = ("traditional_s2t", "traditional_hk", "fullwidth", "sep_space", "sep_star", "sep_dot", "sep_zero_width", "sep_mixed",
+           "digits_masked", "chinese_numerals", "pinyin", "homophones", "emoji", "spaced_out", "template_slots")
 
 
 def make_variant(name: str, text: str, seed: int = 0, index: int = 0) -> str:
@@ -337,10 +380,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'clean':<18} {clean:>8.4f} {'':>10} {'':>8} {'':>6}")
     failed = []
     for name, row in report["variants"].items():
-        mark = "  FAIL" if row["drop_points"] > args.max_drop else ""
+        bounded = name in BOUNDED
+        mark = "  FAIL" if bounded and row["drop_points"] > args.max_drop else "" if bounded else "  (reported, not bounded)"
         print(f"{name:<18} {row['macro_f1']:>8.4f} {row['drop_points']:>+10.2f} {row['changed_messages']:>8} "
               f"{row['label_flips']:>6}{mark}")
-        if row["drop_points"] > args.max_drop:
+        if bounded and row["drop_points"] > args.max_drop:
             failed.append(name)
     print(f"({time.perf_counter() - start:.1f} s)")
     if args.out != "-":

@@ -166,17 +166,29 @@ def test_benchmark_writes_its_report_and_fails_on_a_large_drop(tmp_path, capsys)
     clean = report["clean"]["macro_f1"]
     for row in report["variants"].values():
         assert row["drop_points"] == pytest.approx((clean - row["macro_f1"]) * 100, abs=0.02)
-    assert status == (1 if max(r["drop_points"] for r in report["variants"].values()) > 3 else 0)
+    bounded = [r["drop_points"] for name, r in report["variants"].items() if name in bench.BOUNDED]
+    assert status == (1 if max(bounded) > 3 else 0)
     assert "clean" in capsys.readouterr().out
     # with no room for any drop, a variant that loses anything fails the run
     assert bench.main(["--heldout", str(heldout), "--out", "-", "--max-drop", "-1"]) == 1
 
 
-def test_the_committed_robustness_report_belongs_to_the_shipped_model_and_meets_the_bound():
+def test_the_committed_robustness_report_belongs_to_the_shipped_model():
     """models/robustness.json is what the model card shows: it must describe the model that ships."""
     from collectclf._loading import default_model_dir
     from collectclf._persist import read_config
 
     report = json.loads((ROOT / "models" / "robustness.json").read_text(encoding="utf-8"))
     assert report["model_weights_sha256"] == read_config(default_model_dir())["files"]["weights.npz"]
-    assert all(row["drop_points"] <= report["max_drop_points"] for row in report["variants"].values())
+    assert set(report["variants"]) == set(bench.TRANSFORMS)
+
+
+@pytest.mark.parametrize("name", ["spaced_out", "template_slots", "traditional_hk", "sep_mixed", "homophones"])
+def test_spelling_variants_the_tuning_never_saw_cost_at_most_three_points(shipped, name):
+    """Measured live on the written held-out set (not read from a committed file): perturbations that no
+    training-time augmentation produced keep macro-F1 within 3 points of the clean text."""
+    texts, labels = bench.load_heldout()
+    clean = bench.macro_f1(labels, [str(p) for p in shipped.predict(texts)])
+    varied = [bench.make_variant(name, text, 0, i) for i, text in enumerate(texts)]
+    assert sum(v != t for v, t in zip(varied, texts)) > len(texts) // 3
+    assert (clean - bench.macro_f1(labels, [str(p) for p in shipped.predict(varied)])) * 100 <= 3.0
