@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--real", default=str(REAL_CORPUS))
     parser.add_argument("--designs", nargs="*", default=list(DESIGNS))
+    parser.add_argument("--jobs", type=int, default=2, help="cross-validation folds fitted in parallel (same results)")
     parser.add_argument("--out", default=str(ROOT / "models" / "default"))
     args = parser.parse_args(argv)
 
@@ -118,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def real_cv(estimator: Any) -> dict[str, Any]:
         return cross_validate_model(estimator, real_texts, real_labels, cv=args.cv, seed=args.seed, groups=real_groups,
-                                    repeats=args.repeats, background=(texts, labels), variants={"spaced_out": spaced_out})
+                                    repeats=args.repeats, background=(texts, labels), variants={"spaced_out": spaced_out},
+                                    n_jobs=args.jobs)
 
     table = []
     for name in ["plain peer", *args.designs]:
@@ -138,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"shipping {chosen['design']!r}: the simplest design within {CLEAR_MARGIN:.2f} of the best real-CV macro-F1 {best:.3f}",
           flush=True)
     written_cv = cross_validate_model(Classifier(random_state=args.seed, **DESIGNS[chosen["design"]]), texts, labels,
-                                      cv=args.cv, seed=args.seed, variants={"spaced_out": spaced_out})
+                                      cv=args.cv, seed=args.seed, variants={"spaced_out": spaced_out}, n_jobs=args.jobs)
     chosen["written_macro_f1"] = written_cv["macro_f1"]
     print(f"  written-corpus {args.cv}-fold CV of {chosen['design']!r}: macro-F1 {written_cv['macro_f1']:.3f}, "
           f"fully spaced {written_cv['variants']['spaced_out']:.3f}", flush=True)

@@ -1,4 +1,5 @@
-"""The research notebooks run top to bottom on a fresh install, and are committed without outputs.
+"""The research notebooks run top to bottom on a fresh install, and are committed WITH their outputs
+(``python notebooks/execute.py``), so a reader on a code host sees the tables and plots.
 
 Each notebook runs in a fresh ``python3`` kernel (ipykernel of the interpreter running the tests)
 with ``notebooks/`` as its working directory, as when opened in Jupyter. ``PYTHONPATH`` is set so
@@ -28,13 +29,24 @@ def test_every_notebook_is_tested():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_is_committed_without_outputs(name):
+def test_notebook_is_committed_with_its_outputs(name):
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     nbformat.validate(notebook)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert code, name
-    assert all(cell.outputs == [] and cell.execution_count is None for cell in code), f"{name}: clear the outputs"
+    assert all(cell.execution_count for cell in code), f"{name}: run python notebooks/execute.py {name}"
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1)), f"{name}: executed out of order"
+    outputs = [out for cell in code for out in cell.outputs]
+    assert not [out for out in outputs if out.output_type == "error"], f"{name}: committed with an error"
+    assert any(out.output_type in ("display_data", "execute_result") for out in outputs), f"{name}: shows nothing"
     assert notebook.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_the_plots_are_committed_as_png():
+    notebook = nbformat.read(NOTEBOOKS / "01_corpus.ipynb", as_version=4)
+    images = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs
+              if "image/png" in out.get("data", {})]
+    assert images, "01_corpus.ipynb has no PNG plot"
 
 
 @pytest.mark.parametrize("name", NAMES)
