@@ -141,3 +141,26 @@ def test_sqlite_is_opened_read_only(tmp_path):
 )
 def test_parse_time(value, expected):
     assert parse_time(value) == expected
+
+
+# --------------------------------------------------------------------------- integrity: NUL bytes
+def test_a_stray_nul_byte_in_a_text_csv_is_removed_and_flagged(tmp_path):
+    path = tmp_path / "nul.csv"
+    path.write_bytes("id,text\n1,再不还钱\x00就爆你通讯录\n2,正常的短信\n".encode())
+    assert detect_format(path) == "csv"
+    first, second = read_messages(path)
+    assert first.text == "再不还钱就爆你通讯录" and "nul_removed" in first.flags.split(",")
+    assert second.text == "正常的短信" and "nul_removed" not in second.flags
+
+
+@pytest.mark.parametrize("magic, kind", [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "legacy Excel"),
+    (b"\x1f\x8b\x08\x00", "gzip"),
+    (b"%PDF-1.7\n", "PDF"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip"),
+])
+def test_binary_containers_are_named_by_their_magic_bytes(tmp_path, magic, kind):
+    path = tmp_path / "export.csv"
+    path.write_bytes(magic + b"text,label\n" * 20)
+    with pytest.raises(UnreadableInput, match=kind):
+        detect_format(path)

@@ -173,7 +173,10 @@ def detect_format(path: str | Path) -> str:
         raise UnreadableInput(f"{path}: zlib-compressed Android backup chunk; decompress it to JSON first")
     if b"encMsgV3" in head or b"checkMsgV3" in head:
         raise UnreadableInput(f"{path}: encrypted Huawei backup; decrypt it with your backup password first")
-    if b"\x00" in head[:512] and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    for magic, what in _BINARY_MAGIC:
+        if head.startswith(magic):
+            raise UnreadableInput(f"{path}: {what}")
+    if _looks_binary(head):
         raise UnreadableInput(f"{path}: binary file of an unknown kind (encrypted backup?); collectclf reads SMS exports and tables")
     text = _decode_head(head).lstrip("\ufeff \t\r\n")
     if text.startswith("<"):
@@ -186,6 +189,34 @@ def detect_format(path: str | Path) -> str:
         return "jsonl"
     first_line = text.splitlines()[0] if text else ""
     return "tsv" if first_line.count("\t") > max(first_line.count(","), 0) else "csv"
+
+
+#: Containers recognised by their first bytes (besides SQLite, ZIP/XLSX, Parquet and the backups above).
+_BINARY_MAGIC = (
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "legacy Excel .xls (or a password-protected Office file); save it as XLSX or CSV"),
+    (b"\x1f\x8b", "gzip-compressed file; decompress it first"),
+    (b"BZh", "bzip2-compressed file; decompress it first"),
+    (b"\xfd7zXZ\x00", "xz-compressed file; decompress it first"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip archive; unpack it first"),
+    (b"Rar!\x1a\x07", "RAR archive; unpack it first"),
+    (b"%PDF-", "PDF document; export the messages as CSV, XLSX or an SMS backup instead"),
+    (b"\x89PNG\r\n\x1a\n", "PNG image, not an SMS export"),
+    (b"\xff\xd8\xff", "JPEG image, not an SMS export"),
+    (b"\x7fELF", "executable file, not an SMS export"),
+)
+#: C0 control bytes that text exports do not contain (tab, newlines, form feed, ^Z and ESC excepted).
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0b\x0c\x1a\x1b")
+
+
+def _looks_binary(head: bytes) -> bool:
+    """True when control bytes (NUL above all) are a tenth of the head: a binary file, or BOM-less UTF-16.
+
+    One stray NUL in a CSV is not enough: text readers remove it and flag the row ``nul_removed``.
+    """
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return controls >= 3 and controls * 10 > len(head)
 
 
 def _decode_head(head: bytes) -> str:

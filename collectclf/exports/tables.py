@@ -91,9 +91,8 @@ class TableMapper:
         )
 
 
-def read_csv(path: str | Path, *, text_column: str | None = None, delimiter: str | None = None) -> Iterator[Message]:
-    """CSV/TSV in UTF-8 (BOM or not), GB18030/GBK or UTF-16, streamed with the csv module."""
-    path = Path(path)
+def _csv_rows(path: Path, delimiter: str | None) -> Iterator[Any]:
+    """First ``(header, delimiter)``, then ``(row dict, flags)`` per record; see :func:`read_csv`."""
     encoding = detect_text_encoding(path)
     mixed = encoding == "mixed"
     with open(path, encoding="utf-8" if mixed else encoding, errors="surrogateescape" if mixed else "strict", newline="") as handle:
@@ -101,47 +100,77 @@ def read_csv(path: str | Path, *, text_column: str | None = None, delimiter: str
         handle.seek(0)
         if delimiter is None:
             try:
-                delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",\t;|").delimiter
+                delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0].replace("\x00", ""), delimiters=",\t;|").delimiter
             except csv.Error:
                 delimiter = ","
         reader = csv.reader(handle, delimiter=delimiter)
         header = next(reader, None)
         if header is None:
             return
-        header = [h.lstrip("\ufeff").strip() for h in header]
-        mapper = TableMapper(header, "tsv" if delimiter == "\t" else "csv", text_column)
-        flags = f"encoding={encoding}" if encoding not in ("utf-8", "utf-8-sig") else ""
-        for position, values in enumerate(reader):
+        header = [h.replace("\x00", "").lstrip("\ufeff").strip() for h in header]
+        yield header, delimiter
+        base = f"encoding={encoding}" if encoding not in ("utf-8", "utf-8-sig") else ""
+        for values in reader:
+            flags = [base] if base else []
+            if any("\x00" in v for v in values):
+                values = [v.replace("\x00", "") for v in values]
+                flags.append("nul_removed")
             if mixed:
                 values = [_repair_mixed(v) for v in values]
-            message = mapper(dict(zip(header, values)), position)
-            message.flags = flags
             if len(values) != len(header):
-                message.flags = ",".join(filter(None, [flags, f"fields={len(values)}/{len(header)}"]))
-            yield message
+                flags.append(f"fields={len(values)}/{len(header)}")
+            yield dict(zip(header, values)), ",".join(flags)
 
 
-def read_jsonl(path: str | Path, *, text_column: str | None = None) -> Iterator[Message]:
-    """JSON Lines; a line that is not a JSON object becomes a row with ``error`` set."""
+def read_csv(path: str | Path, *, text_column: str | None = None, delimiter: str | None = None) -> Iterator[Message]:
+    """CSV/TSV in UTF-8 (BOM or not), GB18030/GBK or UTF-16, streamed with the csv module.
+
+    NUL bytes are removed (flag ``nul_removed``).
+    """
     path = Path(path)
-    mapper: TableMapper | None = None
+    rows = _csv_rows(path, delimiter)
+    first = next(rows, None)
+    if first is None:
+        return
+    header, delimiter = first
+    mapper = TableMapper(header, "tsv" if delimiter == "\t" else "csv", text_column)
+    for position, (row, flags) in enumerate(rows):
+        message = mapper(row, position)
+        message.flags = flags
+        yield message
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str, str | None]]:
+    """``(line number, row or None, flags, error)`` per non-blank line of a JSON Lines file."""
     with open(path, encoding="utf-8-sig", errors="replace") as handle:
-        position = 0
-        for line in handle:
+        for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
+            flags = ""
+            if "\x00" in line:
+                line, flags = line.replace("\x00", ""), "nul_removed"
             try:
                 row = json.loads(line)
                 if not isinstance(row, dict):
                     raise ValueError("not an object")
             except ValueError as error:
-                yield Message(id=str(position), text=None, source="jsonl", position=position, error=f"invalid JSON line: {error}")
-                position += 1
+                yield number, None, flags, f"invalid JSON line: {error}"
                 continue
-            if mapper is None:
-                mapper = TableMapper(list(row), "jsonl", text_column)
-            yield mapper(row, position)
-            position += 1
+            yield number, row, flags, None
+
+
+def read_jsonl(path: str | Path, *, text_column: str | None = None) -> Iterator[Message]:
+    """JSON Lines; a line that is not a JSON object becomes a row with ``error`` set."""
+    mapper: TableMapper | None = None
+    for position, (_, row, flags, error) in enumerate(_jsonl_rows(Path(path))):
+        if row is None:
+            yield Message(id=str(position), text=None, source="jsonl", position=position, flags=flags, error=error)
+            continue
+        if mapper is None:
+            mapper = TableMapper(list(row), "jsonl", text_column)
+        message = mapper(row, position)
+        message.flags = flags
+        yield message
 
 
 def read_xlsx(path: str | Path, *, text_column: str | None = None) -> Iterator[Message]:
