@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -143,7 +144,7 @@ def test_parse_time(value, expected):
     assert parse_time(value) == expected
 
 
-# --------------------------------------------------------------------------- integrity: NUL bytes
+# --------------------------------------------------------------------------- integrity: NUL bytes, huge fields
 def test_a_stray_nul_byte_in_a_text_csv_is_removed_and_flagged(tmp_path):
     path = tmp_path / "nul.csv"
     path.write_bytes("id,text\n1,再不还钱\x00就爆你通讯录\n2,正常的短信\n".encode())
@@ -164,3 +165,20 @@ def test_binary_containers_are_named_by_their_magic_bytes(tmp_path, magic, kind)
     path.write_bytes(magic + b"text,label\n" * 20)
     with pytest.raises(UnreadableInput, match=kind):
         detect_format(path)
+
+
+def test_a_csv_field_over_the_csv_module_limit_is_read_and_truncated_for_scoring_like_jsonl(tmp_path):
+    from collectclf.batch import MAX_CHARS, ScoreOptions, _prepare
+
+    huge = "再不还钱就爆你通讯录" * 20_000  # 200,000 characters, over csv's default 131,072
+    path = tmp_path / "huge.csv"
+    path.write_text(f"id,text\na,晚上吃饭吗\nhuge,{huge}\nb,验证码1234\n", encoding="utf-8")
+    jsonl = tmp_path / "huge.jsonl"
+    jsonl.write_text("\n".join(json.dumps({"id": i, "text": t}, ensure_ascii=False)
+                               for i, t in (("a", "晚上吃饭吗"), ("huge", huge), ("b", "验证码1234"))) + "\n", encoding="utf-8")
+    from_csv, from_jsonl = list(read_messages(path)), list(read_messages(jsonl))
+    assert [m.id for m in from_csv] == ["a", "huge", "b"] and from_csv[1].text == huge
+    options = ScoreOptions(jobs=1, progress=False)
+    (text, flags, error), (jtext, jflags, _) = _prepare(from_csv[1], options), _prepare(from_jsonl[1], options)
+    assert error is None and text == jtext == huge[:MAX_CHARS]
+    assert flags == jflags == [f"truncated:{len(huge)}>{MAX_CHARS}"]

@@ -35,6 +35,10 @@ TIME_COLUMNS = ("timestamp", "date", "time", "datetime", "message date", "时间
 DIRECTION_COLUMNS = ("direction", "type", "box", "folder", "is_from_me", "类型", "方向", "收发", "收/发", "收发类型", "信箱", "文件夹",
                      "本地动作", "local_action")
 ID_COLUMNS = ("id", "_id", "message_id", "编号", "序号")
+#: The csv module's field limit while reading: Python's default (131,072 characters) aborted a
+#: whole file at one long message. Long texts are kept whole, as JSON Lines keeps them; scoring
+#: truncates them (flag ``truncated:N>MAX``).
+CSV_FIELD_LIMIT = 2**31 - 1
 
 
 def pick_column(columns: list[str], names: tuple[str, ...]) -> str | None:
@@ -95,6 +99,8 @@ def _csv_rows(path: Path, delimiter: str | None) -> Iterator[Any]:
     """First ``(header, delimiter)``, then ``(row dict, flags)`` per record; see :func:`read_csv`."""
     encoding = detect_text_encoding(path)
     mixed = encoding == "mixed"
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
     with open(path, encoding="utf-8" if mixed else encoding, errors="surrogateescape" if mixed else "strict", newline="") as handle:
         sample = handle.read(65536)
         handle.seek(0)
@@ -104,28 +110,34 @@ def _csv_rows(path: Path, delimiter: str | None) -> Iterator[Any]:
             except csv.Error:
                 delimiter = ","
         reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, None)
-        if header is None:
-            return
-        header = [h.replace("\x00", "").lstrip("\ufeff").strip() for h in header]
-        yield header, delimiter
-        base = f"encoding={encoding}" if encoding not in ("utf-8", "utf-8-sig") else ""
-        for values in reader:
-            flags = [base] if base else []
-            if any("\x00" in v for v in values):
-                values = [v.replace("\x00", "") for v in values]
-                flags.append("nul_removed")
-            if mixed:
-                values = [_repair_mixed(v) for v in values]
-            if len(values) != len(header):
-                flags.append(f"fields={len(values)}/{len(header)}")
-            yield dict(zip(header, values)), ",".join(flags)
+        records = 0  # read so far, the header included
+        try:
+            header = next(reader, None)
+            if header is None:
+                return
+            header = [h.replace("\x00", "").lstrip("\ufeff").strip() for h in header]
+            yield header, delimiter
+            base = f"encoding={encoding}" if encoding not in ("utf-8", "utf-8-sig") else ""
+            records = 1
+            for values in reader:
+                records += 1
+                flags = [base] if base else []
+                if any("\x00" in v for v in values):
+                    values = [v.replace("\x00", "") for v in values]
+                    flags.append("nul_removed")
+                if mixed:
+                    values = [_repair_mixed(v) for v in values]
+                if len(values) != len(header):
+                    flags.append(f"fields={len(values)}/{len(header)}")
+                yield dict(zip(header, values)), ",".join(flags)
+        except csv.Error as error:
+            raise UnreadableInput(f"{path}: CSV error at line {reader.line_num} (record {records + 1}, header included): {error}") from None
 
 
 def read_csv(path: str | Path, *, text_column: str | None = None, delimiter: str | None = None) -> Iterator[Message]:
     """CSV/TSV in UTF-8 (BOM or not), GB18030/GBK or UTF-16, streamed with the csv module.
 
-    NUL bytes are removed (flag ``nul_removed``).
+    NUL bytes are removed (flag ``nul_removed``); fields of any length are read whole.
     """
     path = Path(path)
     rows = _csv_rows(path, delimiter)
