@@ -145,6 +145,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
             ("--jobs", args.jobs), ("--resume", args.resume), ("--restart", args.restart), ("--redact", args.redact), ("--incoming-only", args.incoming_only),
             ("--abstain-below", args.abstain_below is not None), ("--no-evidence", args.no_evidence), ("--format", args.format),
             ("--trusted", args.trusted), ("--chunk-size", args.chunk_size is not None), ("--tz", args.tz is not None),
+            ("--sheet", args.sheet is not None),
         ) if given]
         if unsupported:
             raise ValueError(f"{', '.join(unsupported)} cannot be combined with --dask/--scheduler "
@@ -153,7 +154,12 @@ def _cmd_score(args: argparse.Namespace) -> int:
         summary = score_path_with_dask(args.input, args.output, scheduler=args.scheduler, text_column=args.text_column,
                                        model_path=args.model, include_text=not args.no_text)
     else:
-        summary = score_file(args.input, args.output, model=args.model, trusted=args.trusted, fmt=args.format,
+        fmt = args.format
+        if args.sheet is not None:  # the journal records the sheet with the format, so --resume checks it
+            if fmt not in (None, "xlsx"):
+                raise ValueError(f"--sheet applies to XLSX workbooks, not to --format {fmt}")
+            fmt = f"xlsx:{args.sheet}"
+        summary = score_file(args.input, args.output, model=args.model, trusted=args.trusted, fmt=fmt,
                              text_column=args.text_column, options=options)
     sys.stderr.write(summary.line() + "\n")
     return EXIT_OK
@@ -242,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="CSV, XLSX, JSONL or Parquet by extension (default: beside the input)")
     p.add_argument("--format", choices=FORMATS, help="input format: %(choices)s (default: detected from content)")
     p.add_argument("--text-column", help="column holding the message text (tables)")
+    p.add_argument("--sheet", metavar="NAME", help="read only this sheet of an XLSX workbook (default: every sheet with a text column)")
     p.add_argument("--jobs", type=_positive_int, metavar="N", help="worker processes, 1 or more (default: all cores)")
     p.add_argument("--chunk-size", type=_positive_int, metavar="N", help="messages per work unit")
     p.add_argument("--no-text", action="store_true", help="leave the message text out of the output")

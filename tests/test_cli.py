@@ -144,3 +144,63 @@ def test_explain_reads_one_message_per_stdin_line(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("再不还钱就爆你通讯录，老赖\n\n您的借款已逾期3天，请通过官方App还款\n"))
     assert main(["explain", "--json"]) == 0
     assert [r["label"] for r in json.loads(capsys.readouterr().out)] == ["threatening", "compliant"]
+
+
+# --------------------------------------------------------------------------- integrity: sheets
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory):
+    """A model saved by this checkout, so these tests do not need the shipped model."""
+    from collectclf import Classifier
+
+    from .conftest import TINY
+
+    path = tmp_path_factory.mktemp("tiny") / "model"
+    Classifier(calibration_cv=3, min_df=1).fit([t for t, _ in TINY], [label for _, label in TINY]).save(path)
+    return str(path)
+
+
+def _book(path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "封面"
+    book.active.append(["催收短信证据汇总"])
+    for name, texts in (("三月", ["再不还钱就爆你通讯录，老赖", "晚上一起吃饭吗？"]), ("四月", ["您的验证码是4821，请勿告诉他人。"])):
+        sheet = book.create_sheet(name)
+        sheet.append(["号码", "内容"])
+        for text in texts:
+            sheet.append(["13900000000", text])
+    book.save(path)
+    return path
+
+
+def _jsonl_rows(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_score_reads_every_sheet_or_the_one_named_with_sheet(tmp_path, capsys, caplog, tiny_model_dir):
+    book = _book(tmp_path / "book.xlsx")
+    out = tmp_path / "all.jsonl"
+    with caplog.at_level("WARNING"):  # the note goes to stderr through logging's last-resort handler
+        assert main(["score", str(book), "-o", str(out), "--jobs", "1", "--quiet", "--model", tiny_model_dir]) == 0
+    assert "3 read, 3 scored" in capsys.readouterr().err
+    assert "sheet '封面' skipped: no text column" in caplog.text
+    assert [row["id"] for row in _jsonl_rows(out)] == ["三月!0", "三月!1", "四月!0"]
+    out = tmp_path / "one.jsonl"
+    assert main(["score", str(book), "-o", str(out), "--jobs", "1", "--quiet", "--model", tiny_model_dir, "--sheet", "四月"]) == 0
+    assert "1 read, 1 scored" in capsys.readouterr().err
+    assert [row["text"] for row in _jsonl_rows(out)] == ["您的验证码是4821，请勿告诉他人。"]
+    assert json.loads((tmp_path / "one.jsonl").read_text(encoding="utf-8").splitlines()[0])["id"] == "0"
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--sheet", "五月"], "no sheet named '五月'"),
+    (["--sheet", "四月", "--format", "csv"], "--sheet applies to XLSX workbooks"),
+    (["--sheet", "四月", "--dask"], "--sheet cannot be combined with --dask"),
+])
+def test_sheet_errors_are_one_line(tmp_path, capsys, extra, message, tiny_model_dir):
+    book = _book(tmp_path / "book.xlsx")
+    model = [] if "--dask" in extra else ["--model", tiny_model_dir]
+    assert main(["score", str(book), "-o", str(tmp_path / "o.csv"), "--jobs", "1", "--quiet", *model, *extra]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

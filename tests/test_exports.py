@@ -144,7 +144,7 @@ def test_parse_time(value, expected):
     assert parse_time(value) == expected
 
 
-# --------------------------------------------------------------------------- integrity: NUL bytes, huge fields
+# --------------------------------------------------------------------------- integrity: NUL, huge fields, sheets
 def test_a_stray_nul_byte_in_a_text_csv_is_removed_and_flagged(tmp_path):
     path = tmp_path / "nul.csv"
     path.write_bytes("id,text\n1,再不还钱\x00就爆你通讯录\n2,正常的短信\n".encode())
@@ -182,3 +182,46 @@ def test_a_csv_field_over_the_csv_module_limit_is_read_and_truncated_for_scoring
     (text, flags, error), (jtext, jflags, _) = _prepare(from_csv[1], options), _prepare(from_jsonl[1], options)
     assert error is None and text == jtext == huge[:MAX_CHARS]
     assert flags == jflags == [f"truncated:{len(huge)}>{MAX_CHARS}"]
+
+
+def _workbook(path, sheets):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_every_sheet_with_a_text_column_is_read_and_a_cover_sheet_is_skipped_with_a_note(tmp_path, caplog):
+    path = _workbook(tmp_path / "book.xlsx", {
+        "封面": [["催收短信证据汇总"], ["整理人：某某"]],
+        "三月": [["号码", "内容"], ["10690000001", "您的账单已出"], ["13900000000", "再不还钱就爆你通讯录"]],
+        "四月": [["号码", "内容"], ["10690000002", "验证码1234"]],
+    })
+    with caplog.at_level("WARNING"):
+        messages = list(read_messages(path))
+    assert [m.text for m in messages] == ["您的账单已出", "再不还钱就爆你通讯录", "验证码1234"]
+    assert [m.id for m in messages] == ["三月!0", "三月!1", "四月!0"]
+    assert [m.source for m in messages] == ["xlsx:三月", "xlsx:三月", "xlsx:四月"]
+    assert [m.position for m in messages] == [0, 1, 2]
+    assert "sheet '封面' skipped: no text column" in caplog.text and "催收短信证据汇总" not in caplog.text
+    (only,) = read_messages(path, sheet="四月")
+    assert only.text == "验证码1234" and only.id == "0"
+    assert [m.text for m in read_messages(path, fmt="xlsx:四月")] == ["验证码1234"]
+    with pytest.raises(UnreadableInput, match="no sheet named '五月'.*三月"):
+        list(read_messages(path, sheet="五月"))
+    with pytest.raises(UnreadableInput, match="no text column"):
+        list(read_messages(path, sheet="封面"))
+    with pytest.raises(UnreadableInput, match="XLSX"):
+        list(read_messages(EXAMPLES / "messages_utf8bom.csv", sheet="四月"))
+
+
+def test_a_workbook_without_any_text_column_is_explained(tmp_path):
+    path = _workbook(tmp_path / "book.xlsx", {"a": [["x", "y"], [1, 2]], "b": [["z"], [3]]})
+    with pytest.raises(UnreadableInput, match="no sheet has a text column"):
+        list(read_messages(path))

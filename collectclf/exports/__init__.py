@@ -63,9 +63,21 @@ __all__ = [
 ]
 
 
-def read_messages(path: str | Path, *, fmt: str | None = None, text_column: str | None = None) -> Iterator[Message]:
-    """Messages of any supported export, in input order (see module docstring)."""
+def read_messages(path: str | Path, *, fmt: str | None = None, text_column: str | None = None,
+                  sheet: str | None = None) -> Iterator[Message]:
+    """Messages of any supported export, in input order (see module docstring).
+
+    ``sheet`` reads one sheet of an XLSX workbook (all sheets with a text column otherwise);
+    ``fmt="xlsx:SHEET"`` says the same (``collectclf score --sheet`` passes it so, and its resume
+    journal records the sheet with the format).
+    """
     path = Path(path)
+    if fmt and fmt.startswith("xlsx:"):
+        fmt, sheet = "xlsx", fmt[len("xlsx:"):]
+    if sheet is not None:
+        found = fmt or detect_format(path)
+        if found != "xlsx":
+            raise UnreadableInput(f"a sheet applies to XLSX workbooks; {path} is {found}")
     fmt = fmt or detect_format(path)
     if fmt not in FORMATS:
         raise UnreadableInput(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -79,7 +91,7 @@ def read_messages(path: str | Path, *, fmt: str | None = None, text_column: str 
         "csv": lambda: read_csv(path, text_column=text_column),
         "tsv": lambda: read_csv(path, text_column=text_column, delimiter="\t"),
         "jsonl": lambda: read_jsonl(path, text_column=text_column),
-        "xlsx": lambda: read_xlsx(path, text_column=text_column),
+        "xlsx": lambda: read_xlsx(path, text_column=text_column, sheet=sheet),
         "parquet": lambda: read_parquet(path, text_column=text_column),
     }
     return readers[fmt]()

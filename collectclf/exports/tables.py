@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ __all__ = [
     "read_parquet",
     "read_xlsx",
 ]
+
+log = logging.getLogger(__name__)
 
 
 TEXT_COLUMNS = ("text", "body", "content", "message", "内容", "短信内容", "信息内容", "消息内容", "短信正文", "正文", "短信", "文本", "msg", "sms")
@@ -185,25 +188,71 @@ def read_jsonl(path: str | Path, *, text_column: str | None = None) -> Iterator[
         yield message
 
 
-def read_xlsx(path: str | Path, *, text_column: str | None = None) -> Iterator[Message]:
-    """First sheet of an XLSX workbook; the first non-empty row is the header."""
+def _xlsx_sheets(workbook: Any, path: Path, sheet: str | None) -> list[tuple[Any, list[str]]]:
+    """``(worksheet, header)`` of each non-empty sheet (only ``sheet`` when named); the header is the first non-empty row."""
+    sheets = workbook.worksheets
+    if sheet is not None:
+        sheets = [s for s in sheets if s.title == sheet]
+        if not sheets:
+            names = ", ".join(repr(s.title) for s in workbook.worksheets)
+            raise UnreadableInput(f"{path}: no sheet named {sheet!r}; the workbook has {names}")
+    found = []
+    for worksheet in sheets:
+        for values in worksheet.iter_rows(values_only=True):
+            if any(v is not None for v in values):
+                found.append((worksheet, [str(v).strip() if v is not None else f"column{i}" for i, v in enumerate(values)]))
+                break
+    return found
+
+
+def _xlsx_rows(worksheet: Any, header: list[str]) -> Iterator[dict[str, Any]]:
+    """The rows under the header of one sheet, as dicts; empty rows are skipped."""
+    rows = worksheet.iter_rows(values_only=True)
+    for values in rows:
+        if any(v is not None for v in values):
+            break  # the header
+    for values in rows:
+        if all(v is None for v in values):
+            continue
+        yield dict(zip(header, values))
+
+
+def read_xlsx(path: str | Path, *, text_column: str | None = None, sheet: str | None = None) -> Iterator[Message]:
+    """Every sheet of an XLSX workbook that has a text column (or only ``sheet``), in workbook order.
+
+    The first non-empty row of a sheet is its header. A sheet without a text column (a cover
+    sheet, a pivot) is skipped with a logged note. When several sheets are read, each message's
+    id is ``SHEET!ID`` (``ID`` is the id column or the row's 0-based index in its sheet); the
+    ``source`` is ``xlsx:SHEET`` and ``position`` runs on across sheets.
+    """
     import openpyxl
 
+    path = Path(path)
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header: list[str] | None = None
+        chosen, skipped = [], {}
+        for worksheet, header in _xlsx_sheets(workbook, path, sheet):
+            try:
+                chosen.append((worksheet, header, TableMapper(header, f"xlsx:{worksheet.title}", text_column)))
+            except UnreadableInput as error:
+                if sheet is not None:
+                    raise UnreadableInput(f"{path}: sheet {sheet!r}: {error}") from None
+                skipped[worksheet.title] = str(error)
+        if skipped and not chosen:
+            reasons = "; ".join(f"sheet {name!r}: {reason}" for name, reason in skipped.items())
+            raise UnreadableInput(f"{path}: no sheet has a text column ({reasons})")
+        for name in skipped:  # the header cells stay out of the log: a headerless sheet's first row is a message
+            log.warning("collectclf: %s: sheet %r skipped: no %s column (pick a sheet with --sheet, a column with --text-column)",
+                        path.name, name, repr(text_column) if text_column else "text")
+        several = len(chosen) > 1
         position = 0
-        for values in rows:
-            if header is None:
-                if any(v is not None for v in values):
-                    header = [str(v).strip() if v is not None else f"column{i}" for i, v in enumerate(values)]
-                    mapper = TableMapper(header, "xlsx", text_column)
-                continue
-            if all(v is None for v in values):
-                continue
-            yield mapper(dict(zip(header, values)), position)
-            position += 1
+        for worksheet, header, mapper in chosen:
+            for index, row in enumerate(_xlsx_rows(worksheet, header)):
+                message = mapper(row, position)
+                if several:
+                    message.id = f"{worksheet.title}!{message.id if mapper.id else index}"
+                yield message
+                position += 1
     finally:
         workbook.close()
 
