@@ -102,7 +102,7 @@ def _prepare(message: Message, options: ScoreOptions) -> tuple[str | None, list[
     flags = [f for f in message.flags.split(",") if f]
     if message.error:
         return None, flags, message.error
-    if options.incoming_only and message.direction != "in":
+    if options.incoming_only and message.direction not in ("in", "other"):  # unknown direction counts as incoming
         flags.append(f"not_scored:direction={message.direction}")
         return None, flags, None
     if message.text is None or (isinstance(message.text, float) and message.text != message.text):

@@ -161,7 +161,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
             fmt = f"xlsx:{args.sheet}"
         summary = score_file(args.input, args.output, model=args.model, trusted=args.trusted, fmt=fmt,
                              text_column=args.text_column, options=options)
-    sys.stderr.write(summary.line() + "\n")
+    line = summary.line()
+    if args.incoming_only:
+        line += "; --incoming-only: messages of unknown direction were scored as incoming"
+    sys.stderr.write(line + "\n")
     return EXIT_OK
 
 
@@ -252,7 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=_positive_int, metavar="N", help="worker processes, 1 or more (default: all cores)")
     p.add_argument("--chunk-size", type=_positive_int, metavar="N", help="messages per work unit")
     p.add_argument("--no-text", action="store_true", help="leave the message text out of the output")
-    p.add_argument("--incoming-only", action="store_true", help="score only incoming messages (others keep a row)")
+    p.add_argument("--incoming-only", action="store_true",
+                   help="score only incoming messages; an unknown direction counts as incoming (others keep a row)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run into the same output")
     p.add_argument("--restart", action="store_true", help="discard an interrupted run's rows and start over")
     p.add_argument("--redact", action="store_true", help="mask phone, ID, card numbers and names in the output")

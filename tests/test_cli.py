@@ -146,7 +146,7 @@ def test_explain_reads_one_message_per_stdin_line(monkeypatch, capsys):
     assert [r["label"] for r in json.loads(capsys.readouterr().out)] == ["threatening", "compliant"]
 
 
-# --------------------------------------------------------------------------- integrity: sheets
+# --------------------------------------------------------------------------- integrity: sheets, unknown direction
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory):
     """A model saved by this checkout, so these tests do not need the shipped model."""
@@ -204,3 +204,22 @@ def test_sheet_errors_are_one_line(tmp_path, capsys, extra, message, tiny_model_
     assert main(["score", str(book), "-o", str(tmp_path / "o.csv"), "--jobs", "1", "--quiet", *model, *extra]) == 1
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_incoming_only_counts_an_unknown_direction_as_incoming():
+    from collectclf.batch import ScoreOptions, _prepare
+    from collectclf.exports import Message
+
+    options = ScoreOptions(incoming_only=True)
+    assert _prepare(Message("1", "再不还钱", direction="other"), options) == ("再不还钱", [], None)
+    assert _prepare(Message("2", "收到", direction="out"), options) == (None, ["not_scored:direction=out"], None)
+
+
+def test_incoming_only_on_a_table_without_direction_scores_it_and_says_so(tmp_path, capsys, tiny_model_dir):
+    table = tmp_path / "t.csv"
+    table.write_text("号码,内容\n13900000000,再不还钱就爆你通讯录，老赖\n10690000001,您的验证码是4821，请勿告诉他人。\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert main(["score", str(table), "-o", str(out), "--jobs", "1", "--quiet", "--incoming-only", "--model", tiny_model_dir]) == 0
+    err = capsys.readouterr().err
+    assert "2 read, 2 scored" in err and "unknown direction were scored as incoming" in err
+    assert all(row["label"] for row in _jsonl_rows(out))
