@@ -7,9 +7,10 @@ non-zero; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import __version__
@@ -177,6 +178,27 @@ def _literal(value: str) -> Any:
         return value
 
 
+@contextlib.contextmanager
+def _progress_bars(*, enabled: bool) -> Iterator[None]:
+    """HuggingFace datasets' and hub progress bars off for the block when not ``enabled`` (``train --quiet``)."""
+    if enabled:
+        yield
+        return
+    import datasets
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+
+    datasets_on, hub_on = datasets.is_progress_bar_enabled(), not are_progress_bars_disabled()
+    datasets.disable_progress_bars()
+    disable_progress_bars()
+    try:
+        yield
+    finally:
+        if datasets_on:
+            datasets.enable_progress_bars()
+        if hub_on:
+            enable_progress_bars()
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from .training import model_card, train
 
@@ -186,8 +208,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     label_map = dict(pair.split("=", 1) for pair in args.label_map) if args.label_map else None
     params = {key: _literal(value) for key, value in (pair.split("=", 1) for pair in args.param or [])}
-    model = train(args.data, text_column=args.text_column, label_column=args.label_column, label_map=label_map,
-                  model=args.family, seed=args.seed, cv=args.cv, search=args.search, progress=say, **params)
+    with _progress_bars(enabled=not args.quiet):
+        model = train(args.data, text_column=args.text_column, label_column=args.label_column, label_map=label_map,
+                      model=args.family, seed=args.seed, cv=args.cv, search=args.search, progress=say, **params)
     cv = model.metadata_.get("metrics", {}).get("cv")
     if cv:
         _print(f"{'label':<14}{'precision':>10}{'recall':>10}{'f1':>8}{'support':>9}")
@@ -270,24 +293,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_score)
 
     p = sub.add_parser("train", help="train a model on a labelled corpus")
-    p.add_argument("data", help="CSV/TSV/JSONL/Parquet file or a hub dataset name")
+    p.add_argument("data", help="CSV/TSV/XLSX/JSONL/Parquet file (any encoding score reads), a saved dataset or a hub dataset name")
     p.add_argument("-o", "--output", required=True, help="model directory to write")
-    p.add_argument("--text-column", default="text")
-    p.add_argument("--label-column", default="label")
+    p.add_argument("--text-column", help="default: detected as score detects it (text, content, 内容, …)")
+    p.add_argument("--label-column", help="default: detected (label, labels, class, category, 标签, 类别)")
     p.add_argument("--label-map", nargs="*", metavar="OLD=NEW", help="rename labels")
     p.add_argument("--family", default="logreg", help="logreg, svm, sgd or cnb")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cv", type=int, default=5, help="cross-validation folds (0 to skip)")
     p.add_argument("--search", action="store_true", help="run the small documented hyper-parameter search")
     p.add_argument("--param", nargs="*", metavar="KEY=VALUE", help="Classifier parameters, e.g. C=0.5 min_df=1")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress lines or bars (HuggingFace datasets' included)")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="evaluate a model on a labelled file and write a report")
     p.add_argument("data")
     p.add_argument("--report", required=True, help="directory for metrics.json, report.md, plots, errors.csv")
-    p.add_argument("--text-column", default="text")
-    p.add_argument("--label-column", default="label")
+    p.add_argument("--text-column", help="default: detected as score detects it")
+    p.add_argument("--label-column", help="default: detected (label, labels, class, category, 标签, 类别)")
     model_options(p)
     p.set_defaults(func=_cmd_evaluate)
 

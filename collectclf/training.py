@@ -37,7 +37,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_TABLE_FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
+#: Names that look like local files: a missing one is "no such file", not a hub dataset name.
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".json", ".parquet")
 
 #: The documented hyper-parameter search of ``collectclf train --search`` (logistic regression).
 SEARCH_GRID: dict[str, list[Any]] = {
@@ -63,14 +64,20 @@ class CorpusError(ValueError):
 def load_corpus(
     data: Any,
     *,
-    text_column: str = "text",
-    label_column: str = "label",
+    text_column: str | None = None,
+    label_column: str | None = None,
     label_map: Mapping[str, str] | None = None,
     split: str = "train",
 ) -> tuple[list[str], list[str]]:
     """Texts and labels from a ``datasets.Dataset``/``DatasetDict``, a pandas DataFrame, a local
-    CSV/TSV/JSONL/Parquet path (read with ``datasets.load_dataset``), a directory written by
-    ``Dataset.save_to_disk``, or a hub dataset name.
+    CSV/TSV/XLSX/JSONL/Parquet file, a directory written by ``Dataset.save_to_disk``, or a hub
+    dataset name.
+
+    Local files are read by the readers ``collectclf score`` uses (:mod:`collectclf.exports`): the
+    format from the content, any encoding it reads (GBK, UTF-16, mixed lines repaired), NUL bytes
+    removed, long fields kept, every sheet of a workbook that has both columns (others skipped
+    with a logged note). ``text_column``/``label_column`` default to detection: the text column as
+    ``score`` finds it, the label among ``label``, ``labels``, ``class``, ``category``, ``标签``, ``类别``.
 
     Integer labels of a ``ClassLabel`` column become their names; ``label_map`` then renames
     labels (labels it does not mention are kept). Rows without a label are an error, because a
@@ -78,6 +85,9 @@ def load_corpus(
     """
     import datasets
 
+    if isinstance(data, (str, Path)) and Path(data).is_file() and not _json_document(Path(data)):
+        texts, raw_labels = _read_local(Path(data), text_column, label_column)
+        return _finish(texts, raw_labels, None, label_map)
     if isinstance(data, (str, Path)):
         data = _load_path(str(data), split)
     if isinstance(data, datasets.DatasetDict):
@@ -86,27 +96,100 @@ def load_corpus(
         data = data[split]
     names: Callable[[Any], str] | None = None
     if isinstance(data, datasets.Dataset):
-        columns = data.column_names
+        columns = list(data.column_names)
         get = data.__getitem__
-        feature = data.features.get(label_column)
-        if isinstance(feature, datasets.ClassLabel):
-            names = feature.int2str
     elif hasattr(data, "columns") and hasattr(data, "__getitem__"):  # pandas DataFrame
         columns = [str(c) for c in data.columns]
+        by_name = {str(c): c for c in data.columns}
 
         def get(name: str) -> list[Any]:
-            return data[name].tolist()
+            return data[by_name[name]].tolist()
     else:
         raise CorpusError(f"cannot read a corpus from {type(data).__name__}")
-    for column in (text_column, label_column):
-        if column not in columns:
-            raise CorpusError(f"column {column!r} not found; the data has {columns}")
-    texts = [as_text(t) for t in get(text_column)]
-    raw_labels = get(label_column)
+    text_name, label_name = _corpus_columns(columns, text_column, label_column)
+    if isinstance(data, datasets.Dataset):
+        feature = data.features.get(label_name)
+        if isinstance(feature, datasets.ClassLabel):
+            names = feature.int2str
+    return _finish([as_text(t) for t in get(text_name)], get(label_name), names, label_map, label_name)
+
+
+def _corpus_columns(columns: Sequence[str], text_column: str | None, label_column: str | None) -> tuple[str, str]:
+    """The (text, label) column names: as given, else detected (see :func:`load_corpus`)."""
+    from .exports import LABEL_COLUMNS, TEXT_COLUMNS, pick_column
+
+    chosen = []
+    for given, known, option in ((text_column, TEXT_COLUMNS, "--text-column"), (label_column, LABEL_COLUMNS, "--label-column")):
+        if given is not None:
+            if given not in columns:
+                raise CorpusError(f"column {given!r} not found; the data has {list(columns)}")
+            chosen.append(given)
+            continue
+        found = pick_column(list(columns), known)
+        if found is None:
+            kind = "text" if known is TEXT_COLUMNS else "label"
+            raise CorpusError(f"no {kind} column found among {list(columns)} (looked for {', '.join(known)}); "
+                              f"name it with {option}")
+        chosen.append(found)
+    return chosen[0], chosen[1]
+
+
+def _json_document(path: Path) -> bool:
+    """A ``.json`` file holding one JSON document (an array), which ``datasets`` reads and the exports readers do not."""
+    if path.suffix.lower() != ".json":
+        return False
+    with open(path, "rb") as handle:
+        return handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+
+
+def _read_local(path: Path, text_column: str | None, label_column: str | None) -> tuple[list[str], list[Any]]:
+    """Texts and raw labels of a local table, read as ``collectclf score`` reads it (every usable sheet)."""
+    from .exports import UnreadableInput, detect_format, read_table
+
+    texts: list[str] = []
+    labels: list[Any] = []
+    skipped: dict[str, str] = {}
+    try:
+        fmt = detect_format(path)
+        for sheet, columns, rows in read_table(path, fmt):
+            try:
+                text_name, label_name = _corpus_columns(columns, text_column, label_column)
+            except CorpusError as error:
+                if not sheet:
+                    raise CorpusError(f"{path}: {error}") from None
+                skipped[sheet] = str(error)
+                continue
+            for index, (row, _) in enumerate(rows):
+                label = _plain_label(row.get(label_name))
+                if not label.strip():
+                    where = f"sheet {sheet!r} row {index}" if sheet else f"row {len(texts)}"
+                    raise CorpusError(f"{path}: a row has no {label_name!r} (first: {where}); label it or remove it")
+                texts.append(as_text(row.get(text_name)))
+                labels.append(label)
+    except UnreadableInput as error:
+        raise CorpusError(str(error)) from None
+    if skipped and not texts:
+        reasons = "; ".join(f"sheet {name!r}: {reason}" for name, reason in skipped.items())
+        raise CorpusError(f"{path}: no sheet has a text and a label column ({reasons})")
+    for name in skipped:  # the header cells stay out of the log: a headerless sheet's first row is a message
+        log.warning("collectclf: %s: sheet %r skipped: no text or no label column", path.name, name)
+    return texts, labels
+
+
+def _plain_label(value: Any) -> str:
+    """A label cell as text; spreadsheet numbers lose their ``.0`` (``1.0`` → ``1``)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return as_text(value).strip() if not isinstance(value, str) else value
+
+
+def _finish(texts: list[str], raw_labels: Sequence[Any], names: Callable[[int], str] | None,
+            label_map: Mapping[str, str] | None, label_name: str = "label") -> tuple[list[str], list[str]]:
+    """Check that every row has a label, then name (``ClassLabel``) and rename (``label_map``) the labels."""
     missing = [i for i, label in enumerate(raw_labels)
                if as_text(label).strip() == "" or (names is not None and label == -1)]  # ClassLabel: -1 = none
     if missing:
-        raise CorpusError(f"{len(missing)} row(s) have no {label_column!r} (first: row {missing[0]}); "
+        raise CorpusError(f"{len(missing)} row(s) have no {label_name!r} (first: row {missing[0]}); "
                           "label them or remove them")
     labels = [names(int(label)) if names else str(label) for label in raw_labels]
     if label_map:
@@ -115,6 +198,7 @@ def load_corpus(
 
 
 def _load_path(path: str, split: str) -> Any:
+    """A saved dataset directory, a JSON document, or a hub dataset name (other local files: :func:`_read_local`)."""
     import datasets
 
     local = Path(path)
@@ -124,13 +208,10 @@ def _load_path(path: str, split: str) -> Any:
             return datasets.load_from_disk(str(local))
         except FileNotFoundError:
             raise CorpusError(f"{path} is a directory but not one written by Dataset.save_to_disk; "
-                              "pass a CSV/TSV/JSONL/Parquet file") from None
-    if local.exists():
-        if suffix not in _TABLE_FORMATS:
-            raise CorpusError(f"{path}: unsupported corpus format {suffix!r}; use CSV, TSV, JSONL or Parquet")
-        options = {"delimiter": "\t"} if suffix == ".tsv" else {}
-        return datasets.load_dataset(_TABLE_FORMATS[suffix], data_files={split: str(local)}, split=split, **options)
-    if suffix in _TABLE_FORMATS:
+                              "pass a CSV/TSV/XLSX/JSONL/Parquet file") from None
+    if local.is_file():  # a .json document (an array of objects)
+        return datasets.load_dataset("json", data_files={split: str(local)}, split=split)
+    if suffix in _TABLE_SUFFIXES:
         raise CorpusError(f"{path}: no such file")
     try:
         return datasets.load_dataset(path, split=split)

@@ -19,6 +19,8 @@ from collectclf.cli import main
 from collectclf.evaluation import REPORT_FILES, evaluate_to_report, keyword_baseline
 from collectclf.training import SEARCH_GRIDS, CorpusError, data_sha256, evaluate_predictions, load_corpus, train
 
+from .conftest import EXAMPLES
+
 BANKS = ["工商银行", "招商银行", "建设银行", "中国银行", "平安银行"]
 COMPLIANT = [f"【{bank}】{tail}" for bank in BANKS for tail in (
     "您的账单将于本月15日到期，请按时还款，客服热线95555。",
@@ -123,8 +125,9 @@ def test_columns_label_map_and_class_labels(tmp_path):
     texts, labels = load_corpus(path, text_column="message", label_column="category",
                                 label_map={"unrelated": "other"})
     assert len(texts) == len(ROWS) and set(labels) == {"compliant", "threatening", "other"}
+    assert load_corpus(path)[1] == [label for _, label in ROWS]  # message/category are detected
     with pytest.raises(CorpusError, match="column 'text' not found"):
-        load_corpus(path)
+        load_corpus(path, text_column="text")
     names = ["compliant", "threatening", "unrelated"]
     features = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=names)})
     encoded = datasets.Dataset.from_dict({"text": [t for t, _ in ROWS], "label": [names.index(lb) for _, lb in ROWS]},
@@ -138,13 +141,67 @@ def test_bad_corpora_fail_with_a_clear_message(tmp_path):
     with pytest.raises(CorpusError, match="no such file"):
         load_corpus(tmp_path / "missing.csv")
     (tmp_path / "corpus.txt").write_text("x", encoding="utf-8")
-    with pytest.raises(CorpusError, match="unsupported corpus format"):
+    with pytest.raises(CorpusError, match="no text column found"):
         load_corpus(tmp_path / "corpus.txt")
+    with pytest.raises(CorpusError, match="xml export is not a table"):
+        load_corpus(EXAMPLES / "sms-backup.xml")
     with pytest.raises(CorpusError, match="no 'label'"):
         load_corpus(pd.DataFrame({"text": ["a", "b"], "label": ["x", None]}))
     rare = pd.DataFrame({"text": [t for t, _ in ROWS] + ["孤单的一条"], "label": [lb for _, lb in ROWS] + ["lonely"]})
     with pytest.raises(CorpusError, match="'lonely' \\(1\\)"):
         train(rare, **FAST)
+
+
+def test_corpus_files_read_as_score_reads_them_with_columns_detected(tmp_path):
+    """GBK, UTF-16, a NUL byte, Chinese headers, XLSX with a cover sheet: the same pairs as the plain UTF-8 CSV."""
+    import openpyxl
+
+    expected = ([t for t, _ in ROWS], [label for _, label in ROWS])
+    lines = "".join(f"{t},{label}\n" for t, label in ROWS)
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(("内容,标签\n" + lines).encode("gbk"))
+    utf16 = tmp_path / "utf16.tsv"
+    utf16.write_text("短信内容\t类别\n" + lines.replace(",", "\t"), encoding="utf-16")
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(("text,label\n" + lines).encode().replace("，就爆".encode(), "，\x00就爆".encode(), 1))
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["催收短信标注，共两页"])
+    for name, part in (("一", ROWS[:20]), ("二", ROWS[20:])):
+        sheet = book.create_sheet(name)
+        sheet.append(["Message", "Class"])
+        for row in part:
+            sheet.append(list(row))
+    workbook = tmp_path / "corpus.xlsx"
+    book.save(workbook)
+    for path in (gbk, utf16, nul, workbook):
+        assert load_corpus(path) == expected, path.name
+        assert load_corpus(str(path)) == expected, path.name
+
+
+def test_cli_train_reads_a_gbk_csv_and_quiet_silences_every_progress_bar(tmp_path, capsys, monkeypatch):
+    import datasets
+
+    import collectclf.training as training
+
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(("内容,类别\n" + "".join(f"{t},{label}\n" for t, label in ROWS)).encode("gbk"))
+    seen = []
+    real = training.load_corpus
+
+    def spy(*args, **kwargs):
+        seen.append(datasets.is_progress_bar_enabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "load_corpus", spy)
+    argv = ["train", str(gbk), "-o", str(tmp_path / "m"), "--cv", "0", "--param", "calibration_cv=3", "min_df=1"]
+    assert main([*argv, "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and seen == [False] and datasets.is_progress_bar_enabled()
+    config = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))
+    assert config["training_data"]["sha256"] == data_sha256([t for t, _ in ROWS], [label for _, label in ROWS])
+    assert main(argv[:3] + [str(tmp_path / "m2")] + argv[4:]) == 0
+    assert "collectclf: read 45 messages" in capsys.readouterr().err and seen == [False, True]
 
 
 def test_hub_name_fails_clearly_offline(monkeypatch, tmp_path):

@@ -19,7 +19,9 @@ from .message import CHINA, FORMATS, Message, UnreadableInput, detect_format, de
 from .tables import (
     DIRECTION_COLUMNS,
     ID_COLUMNS,
+    LABEL_COLUMNS,
     SENDER_COLUMNS,
+    TABLE_FORMATS,
     TEXT_COLUMNS,
     TIME_COLUMNS,
     TableMapper,
@@ -28,6 +30,7 @@ from .tables import (
     read_csv,
     read_jsonl,
     read_parquet,
+    read_table,
     read_xlsx,
 )
 from .xml_vmsg import read_vmsg, read_xml, repair_xml_references
@@ -37,7 +40,9 @@ __all__ = [
     "DIRECTION_COLUMNS",
     "FORMATS",
     "ID_COLUMNS",
+    "LABEL_COLUMNS",
     "SENDER_COLUMNS",
+    "TABLE_FORMATS",
     "TEXT_COLUMNS",
     "TIME_COLUMNS",
     "Message",
@@ -56,6 +61,7 @@ __all__ = [
     "read_jsonl",
     "read_messages",
     "read_parquet",
+    "read_table",
     "read_vmsg",
     "read_xlsx",
     "read_xml",

@@ -15,7 +15,9 @@ from .message import Message, UnreadableInput, _clean_meta, _repair_mixed, detec
 __all__ = [
     "DIRECTION_COLUMNS",
     "ID_COLUMNS",
+    "LABEL_COLUMNS",
     "SENDER_COLUMNS",
+    "TABLE_FORMATS",
     "TEXT_COLUMNS",
     "TIME_COLUMNS",
     "TableMapper",
@@ -24,6 +26,7 @@ __all__ = [
     "read_csv",
     "read_jsonl",
     "read_parquet",
+    "read_table",
     "read_xlsx",
 ]
 
@@ -38,6 +41,10 @@ TIME_COLUMNS = ("timestamp", "date", "time", "datetime", "message date", "时间
 DIRECTION_COLUMNS = ("direction", "type", "box", "folder", "is_from_me", "类型", "方向", "收发", "收/发", "收发类型", "信箱", "文件夹",
                      "本地动作", "local_action")
 ID_COLUMNS = ("id", "_id", "message_id", "编号", "序号")
+#: The label column of a training or evaluation corpus (``collectclf train``/``evaluate``).
+LABEL_COLUMNS = ("label", "labels", "class", "category", "标签", "类别")
+#: The formats :func:`read_table` reads (the others are message exports without extra columns).
+TABLE_FORMATS = ("csv", "tsv", "xlsx", "jsonl", "parquet")
 #: The csv module's field limit while reading: Python's default (131,072 characters) aborted a
 #: whole file at one long message. Long texts are kept whole, as JSON Lines keeps them; scoring
 #: truncates them (flag ``truncated:N>MAX``).
@@ -268,6 +275,57 @@ def read_parquet(path: str | Path, *, text_column: str | None = None) -> Iterato
         for row in batch.to_pylist():
             yield mapper(row, position)
             position += 1
+
+
+def read_table(path: str | Path, fmt: str, *, sheet: str | None = None) -> Iterator[tuple[str, list[str], Iterator[tuple[dict[str, Any], str]]]]:
+    """Whole rows of a table file, for readers that need more columns than :class:`Message` keeps
+    (the label of a training corpus).
+
+    Yields ``(sheet, columns, rows)`` per table: one for CSV/TSV/JSONL/Parquet (``sheet`` is
+    ``""``), one per non-empty sheet of an XLSX workbook (only ``sheet`` when named); ``rows``
+    yields ``(row dict, flags)`` and must be consumed before the next table. The bytes are read as
+    :func:`read_messages` reads them: encoding detection and repair, NUL removal, long fields.
+    A JSON line that is not an object raises :class:`UnreadableInput` naming the line.
+    """
+    path = Path(path)
+    if fmt not in TABLE_FORMATS:
+        raise UnreadableInput(f"{path}: a {fmt} export is not a table; use CSV, TSV, XLSX, JSON Lines or Parquet")
+    if fmt in ("csv", "tsv"):
+        rows = _csv_rows(path, "\t" if fmt == "tsv" else None)
+        first = next(rows, None)
+        if first is not None:
+            yield "", first[0], rows
+    elif fmt == "jsonl":
+        def objects() -> Iterator[tuple[dict[str, Any], str]]:
+            for number, row, flags, error in _jsonl_rows(path):
+                if row is None:
+                    raise UnreadableInput(f"{path}: line {number}: {error}")
+                yield row, flags
+
+        lines = objects()
+        first_row = next(lines, None)
+        if first_row is not None:
+            yield "", list(first_row[0]), _chain([first_row], lines)
+    elif fmt == "xlsx":
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            for worksheet, header in _xlsx_sheets(workbook, path, sheet):
+                yield worksheet.title, header, ((row, "") for row in _xlsx_rows(worksheet, header))
+        finally:
+            workbook.close()
+    else:
+        import pyarrow.parquet as pq
+
+        table = pq.ParquetFile(path)
+        yield "", list(table.schema_arrow.names), ((row, "") for batch in table.iter_batches(batch_size=10000)
+                                                   for row in batch.to_pylist())
+
+
+def _chain(*parts: Any) -> Iterator[Any]:
+    for part in parts:
+        yield from part
 
 
 def _without_missing(frame: Any) -> Any:
