@@ -73,3 +73,18 @@ def test_one_licence():
     assert (ROOT / "LICENSE").read_text(encoding="utf-8").split()[:4] == ["Apache", "License", "Version", "2.0,"]
     assert "Apache License 2.0" in (ROOT / "data" / "README.md").read_text(encoding="utf-8").split("## Licence", 1)[1]
     assert 'license = { text = "Apache-2.0" }' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_the_readme_python_example_runs_as_a_doctest():
+    """The README's first Python block is a doctest: what it shows is what collectclf prints."""
+    import doctest
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [block for block in re.findall(r"```python\n(.*?)```", text, flags=re.S) if ">>>" in block]
+    assert blocks, "README.md has no Python block written as a doctest"
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(blocks[0], {}, "README.md", str(ROOT / "README.md"), 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
+    assert len(test.examples) >= 5

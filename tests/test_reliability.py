@@ -378,7 +378,8 @@ def _case_nul(tmp: Path) -> tuple[Path, list[str], int | None]:
 
 
 def _case_nul_at_start(tmp: Path) -> tuple[Path, list[str], int | None]:
-    return _bytes(tmp / "nul-start.csv", "id,text\n1,再不还钱\x00就爆你通讯录\n".encode()), [], None
+    # a NUL in the first kilobytes no longer makes a text CSV "binary": it is removed and the row flagged
+    return _bytes(tmp / "nul-start.csv", "id,text\n1,再不还钱\x00就爆你通讯录\n".encode()), [], 1
 
 
 def _case_surrogates(tmp: Path) -> tuple[Path, list[str], int | None]:
@@ -463,8 +464,13 @@ def _check_huge(rows: list[dict[str, Any]]) -> None:
 
 
 def _check_nul(rows: list[dict[str, Any]]) -> None:
-    assert rows[30]["text"] == "再不还钱\x00就爆你通讯录" and rows[30]["label"] == "threatening"
-    assert rows[31]["id"] == "100"  # a NUL-only text still has its row (labelled, as it is not whitespace)
+    assert rows[30]["text"] == "再不还钱就爆你通讯录" and rows[30]["label"] == "threatening"
+    assert "nul_removed" in rows[30]["flags"].split(",")
+    assert rows[31]["id"] == "100" and "nul_removed" in rows[31]["flags"]  # a NUL-only text still has its row
+
+
+def _check_nul_at_start(rows: list[dict[str, Any]]) -> None:
+    assert rows[0]["text"] == "再不还钱就爆你通讯录" and "nul_removed" in rows[0]["flags"].split(",")
 
 
 def _check_surrogates(rows: list[dict[str, Any]]) -> None:
@@ -486,7 +492,7 @@ def _check_truncated_xml(rows: list[dict[str, Any]]) -> None:
     assert "XML parse error" in rows[7]["error"] and "truncated" in rows[7]["error"]
 
 
-CHECKS = {"blank_and_none": _check_blank, "huge": _check_huge, "nul": _check_nul, "surrogates": _check_surrogates,
+CHECKS = {"blank_and_none": _check_blank, "huge": _check_huge, "nul": _check_nul, "nul_at_start": _check_nul_at_start, "surrogates": _check_surrogates,
           "invalid_utf8": _check_invalid_utf8, "crlf_quotes": _check_crlf_quotes, "truncated_xml": _check_truncated_xml}
 
 
