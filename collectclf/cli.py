@@ -238,7 +238,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .report import build_report
 
     path = build_report(args.input, args.output, as_json=args.json, model=args.model, fmt=args.format,
-                        text_column=args.text_column)
+                        text_column=args.text_column, redact=args.redact)
     sys.stderr.write(f"collectclf: report written to {path}\n")
     return EXIT_OK
 
@@ -318,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input")
     p.add_argument("-o", "--output", default="report.html")
     p.add_argument("--json", action="store_true", help="write the report data as JSON")
+    p.add_argument("--redact", action="store_true",
+                   help="mask numbers and names in texts and evidence; senders become stable pseudonyms")
     p.add_argument("--format", choices=FORMATS, help="input format: %(choices)s (default: detected from content)")
     p.add_argument("--text-column")
     p.add_argument("--model")

@@ -82,6 +82,9 @@ def redact_evidence(evidence_json: str) -> str:
     return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
 
 
+_ALIAS_LETTERS = "abcdefghjkmnpqrstuvwxyz"
+
+
 class Pseudonyms:
     """Stable aliases for senders: the same sender gets the same alias under one key (one run, or a
     resumed run that keeps its key), different keys give unrelated aliases, and an alias reveals
@@ -93,5 +96,6 @@ class Pseudonyms:
     def alias(self, sender: str) -> str:
         if not sender:
             return sender
-        digest = hmac.new(self.key, sender.encode("utf-8"), hashlib.sha256).hexdigest()
-        return f"sender-{digest[:10]}"
+        digest = hmac.new(self.key, sender.encode("utf-8"), hashlib.sha256).digest()
+        # letters only, so an alias never looks like (or contains) a number
+        return "sender-" + "".join(_ALIAS_LETTERS[b % len(_ALIAS_LETTERS)] for b in digest[:10])

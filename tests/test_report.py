@@ -321,3 +321,26 @@ def test_page_renders_offline_in_headless_chromium(tmp_path):
         assert image.size == (1200, 1000)
         colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
         assert colours is None or len(colours) > 50  # not a blank page
+
+
+def test_a_redacted_report_tells_senders_apart_without_showing_numbers_or_names(tmp_path):
+    import csv
+    import json
+    import re
+
+    from collectclf.report import build_report
+
+    source = tmp_path / "in.csv"
+    with open(source, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["address", "date", "body", "type"])
+        writer.writerow(["+8613900000000", "2026-01-01T14:00:00Z", "张伟，再不还钱就爆你通讯录，电话13812345678", "1"])
+        writer.writerow(["+8613900000000", "2026-01-01T15:00:00Z", "李强，今天必须还清，否则上门", "1"])
+        writer.writerow(["10690000001", "2026-01-01T16:00:00Z", "您的验证码是384920", "1"])
+    out = build_report(source, tmp_path / "r.json", as_json=True, redact=True)
+    text = out.read_text(encoding="utf-8")
+    for secret in ("13900000000", "13812345678", "10690000001", "张伟", "李强"):
+        assert secret not in text
+    assert not re.search(r"\d{7,}", json.dumps(json.loads(text)["senders"]))
+    senders = json.loads(text)["senders"]
+    assert len(senders) == 2

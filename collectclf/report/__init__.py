@@ -42,17 +42,21 @@ __all__ = ["ReportConfig", "build_report", "highlight_html", "render_html", "sen
 log = logging.getLogger(__name__)
 
 
-def _rows(input_path: Path, *, model: Any, fmt: str | None, text_column: str | None) -> Iterator[dict[str, Any]]:
+def _rows(input_path: Path, *, model: Any, fmt: str | None, text_column: str | None, redact: bool = False) -> Iterator[dict[str, Any]]:
     from ..batch import ScoreOptions, score_messages
     from ..exports import read_messages
 
     messages = read_messages(input_path, fmt=fmt, text_column=text_column)
-    return score_messages(messages, model=model, options=ScoreOptions(jobs=1, progress=False, include_text=True))
+    return score_messages(messages, model=model, options=ScoreOptions(jobs=1, progress=False, include_text=True, redact=redact))
 
 
 def build_report(input: str | os.PathLike[str], output: str | os.PathLike[str], *, as_json: bool = False, model: Any = None,
-                 fmt: str | None = None, text_column: str | None = None, config: ReportConfig | None = None) -> Path:
+                 fmt: str | None = None, text_column: str | None = None, config: ReportConfig | None = None,
+                 redact: bool = False) -> Path:
     """Score an export and write the report: self-contained HTML, or JSON with the same numbers.
+
+    ``redact``: numbers and names in the texts and evidence are masked and each sender becomes a
+    stable pseudonym, so counts per sender still hold (see :mod:`collectclf.redact`).
 
     ``model``: a model directory, or None for the shipped model. With ``as_json`` an output
     named ``*.html`` is written as ``*.json`` instead. The file appears atomically; returns its path.
@@ -63,11 +67,11 @@ def build_report(input: str | os.PathLike[str], output: str | os.PathLike[str], 
     if as_json and target.suffix.lower() in (".html", ".htm"):
         target = target.with_suffix(".json")
     timelines: dict[str, Any] = {}
-    data = summarise_rows(_rows(source, model=model, fmt=fmt, text_column=text_column), config,
+    data = summarise_rows(_rows(source, model=model, fmt=fmt, text_column=text_column, redact=redact), config,
                           timelines=None if as_json else timelines)
     from .._version import __version__
 
-    data = {"input": source.name, "model": str(model) if model is not None else "shipped default", "version": __version__,
+    data = {"input": source.name, "redacted": redact, "model": str(model) if model is not None else "shipped default", "version": __version__,
             "generated": datetime.now(timezone.utc).astimezone(config.zone).strftime("%Y-%m-%d %H:%M"),
             "config": config.to_dict(), "disclaimer": {"zh": DISCLAIMER_ZH, "en": DISCLAIMER_EN}, **data}
     content = json.dumps(data, ensure_ascii=False, indent=2) if as_json else render_html(data, config, timelines)
