@@ -52,22 +52,53 @@ class Explainer:
             weight = rule_weights.get(self.rule_columns.get(hit.rule.id, -1), 0.0)
             found.append(Evidence("rule", raw[start:end], start, end, hit.rule.label, round(weight, 4),
                                   hit.rule.id, hit.rule.description, hit.rule.cites))
-        seen = {(e.start, e.end) for e in found}
+        rule_spans = [(e.start, e.end) for e in found]
         candidates = np.flatnonzero((contributions > 0) & ~rule_mask)
         ranked = candidates[np.argsort(-contributions[candidates], kind="stable")]
         locator = _Locator(normalized)
         ngrams: list[Evidence] = []
-        for j, weight in zip(indices[ranked].tolist(), contributions[ranked].tolist()):
-            if len(ngrams) >= top:
-                break
+        # overlapping n-grams (通讯, 讯录, 通讯录) are one piece of evidence: their union, at the best weight
+        for j, weight in zip(indices[ranked[: 4 * top + 8]].tolist(), contributions[ranked[: 4 * top + 8]].tolist()):
             if not _meaningful(self.names[j]):
                 continue
             span = locator.find(self.names[j])
-            if span is None or span in seen:
+            if span is None or any(_overlaps(span, other) for other in rule_spans):
                 continue
-            seen.add(span)
-            ngrams.append(Evidence("ngram", raw[span[0]:span[1]], span[0], span[1], label, round(weight, 4)))
+            for k, item in enumerate(ngrams):
+                if _overlaps(span, (item.start, item.end)):
+                    start, end = min(item.start, span[0]), max(item.end, span[1])
+                    ngrams[k] = Evidence("ngram", raw[start:end], start, end, label, item.weight)
+                    break
+            else:
+                if len(ngrams) < top:
+                    ngrams.append(Evidence("ngram", raw[span[0]:span[1]], span[0], span[1], label, round(weight, 4)))
+        # a union can swallow another piece: keep the pieces disjoint
+        merged: list[Evidence] = []
+        for item in sorted(ngrams, key=lambda e: (e.start, -e.end)):
+            if merged and item.start < merged[-1].end:
+                last = merged[-1]
+                end = max(last.end, item.end)
+                merged[-1] = Evidence("ngram", raw[last.start:end], last.start, end, label, max(last.weight, item.weight))
+            else:
+                merged.append(item)
+        ngrams = sorted((_trimmed(raw, item) for item in merged), key=lambda e: -e.weight)
         return found + ngrams
+
+
+def _trimmed(raw: str, item: Evidence) -> Evidence:
+    """The piece without punctuation or spaces at either end (a union of n-grams can start on a comma)."""
+    start, end = item.start, item.end
+    while start < end and not raw[start].isalnum():
+        start += 1
+    while end > start and not raw[end - 1].isalnum():
+        end -= 1
+    if (start, end) == (item.start, item.end) or end - start < 2:
+        return item
+    return Evidence("ngram", raw[start:end], start, end, item.label, item.weight)
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
 
 
 _MEANINGFUL_CHAR = re.compile(r"[\w]", re.UNICODE)

@@ -20,7 +20,12 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def _readme_python() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    """The README's Python blocks as code (a doctest block gives the source of its examples)."""
+    import doctest
+
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    parser = doctest.DocTestParser()
+    return ["".join(example.source for example in parser.get_examples(block)) if ">>>" in block else block for block in blocks]
 
 
 def _notebook_cells(kind: str) -> list[tuple[str, str]]:
