@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collectclf.labels import LABELS
 from collectclf.rules import CITATIONS, RULES, THIRD_PARTY_ADDRESS, cited_codes, find_rule_hits
@@ -78,3 +80,31 @@ def test_third_party_contact_keeps_phrases_addressed_to_a_third_party_whole(text
     assert pieces, "the rule fires on announcements and on messages to third parties alike"
     found = [piece for piece in pieces if any(re.fullmatch(pattern, piece) for pattern in THIRD_PARTY_ADDRESS)]
     assert addressed in found if addressed else found == []
+
+
+def _every_rule_run(text):
+    from collectclf.rules import RULES
+
+    return [(rule.id, m.start(), m.end()) for rule in RULES for m in rule.pattern.finditer(text) if m.end() > m.start()]
+
+
+def test_the_rule_prefilters_never_drop_a_hit():
+    """A rule skipped by its prefilter could not have matched: hits equal running every rule."""
+    import json
+    from pathlib import Path
+
+    from collectclf.rules import _PREFILTERS, RULES, _rule_hits
+
+    assert len(_PREFILTERS) == len(RULES) and sum(p is not None for p in _PREFILTERS) >= len(RULES) - 2
+    root = Path(__file__).resolve().parent.parent
+    texts = [json.loads(line)["text"] for line in (root / "data" / "heldout.jsonl").read_text(encoding="utf-8").splitlines()]
+    for text in map(normalize, texts):
+        assert [(h.rule.id, h.start, h.end) for h in _rule_hits.__wrapped__(text)] == _every_rule_run(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("你不还钱就爆通讯录老赖法院起诉转账微信<num>今天前必须上门家人单位联系客服官方app!再次")), max_size=30))
+def test_the_rule_prefilters_agree_on_random_text(text):
+    from collectclf.rules import _rule_hits
+
+    assert [(h.rule.id, h.start, h.end) for h in _rule_hits.__wrapped__(text)] == _every_rule_run(text)
