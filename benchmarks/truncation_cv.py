@@ -5,16 +5,15 @@ Usage (from the repository root)::
     python benchmarks/truncation_cv.py [--cv 5] [--seed 0] [--out FILE.json]
 
 For each candidate setting of ``Classifier("svm", C=0.5, random_state=0, truncation_copies=…,
-truncation_range=…)`` it runs the same stratified K-fold split of ``data/train.jsonl`` as
-:func:`collectclf.training.cross_validate_model` (``StratifiedKFold(cv, shuffle=True,
-random_state=seed)``). Each fold's model is fitted on the training folds only (the augmentation
-happens inside ``fit``, so only training-fold messages are cropped) and scored on the validation
-fold twice: as written, and truncated by the robustness benchmark's own ``truncate`` (through
-``make_variant("truncated", text, seed, index)``, index = row of ``data/train.jsonl``). The
-benchmark's function only produces validation inputs here; nothing is trained on them, and
-``data/heldout.jsonl`` is never read.
+truncation_range=…)`` it runs the project's one cross-validation loop,
+:func:`collectclf.crossval.cross_validate_model` (stratified K-fold of ``data/train.jsonl``). Each
+fold's model is fitted on the training folds only (the augmentation happens inside ``fit``, so only
+training-fold messages are cropped) and scored on the validation fold twice: as written, and
+truncated by the robustness benchmark's own ``truncate`` (``make_variant("truncated", text, seed)``,
+the loop's ``variants``). Nothing is trained on the truncated texts, and ``data/heldout.jsonl`` is
+never read.
 
-Printed per setting: mean fold macro-F1 clean and truncated, the drop in points, and the pooled
+Printed per setting: pooled out-of-fold macro-F1 clean and truncated, the drop in points, and the
 ECE of the clean out-of-fold probabilities. The chosen setting is the one with the smallest
 truncated drop whose clean macro-F1 is at most ``--max-clean-cost`` points below no augmentation
 (ties: fewer copies).
@@ -28,11 +27,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-from sklearn.base import clone
-from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold
-
 ROOT = Path(__file__).resolve().parent.parent
 for path in (ROOT, ROOT / "benchmarks"):
     if str(path) not in sys.path:
@@ -41,7 +35,8 @@ for path in (ROOT, ROOT / "benchmarks"):
 from robustness import make_variant  # noqa: E402
 
 from collectclf.classifier import Classifier  # noqa: E402
-from collectclf.training import expected_calibration_error, load_corpus  # noqa: E402
+from collectclf.crossval import cross_validate_model  # noqa: E402
+from collectclf.training import load_corpus  # noqa: E402
 
 #: The shipped family (models/build_model.py) and the augmentation settings compared.
 BASE = {"model": "svm", "C": 0.5}
@@ -54,32 +49,16 @@ CANDIDATES: list[dict] = [
 ]
 
 
-def evaluate(setting: dict, texts: list[str], labels: list[str], truncated: list[str], *, cv: int, seed: int) -> dict:
-    """Fold-mean clean and truncated macro-F1 of one setting, and the pooled clean ECE."""
-    texts_arr, labels_arr, truncated_arr = (np.asarray(x, dtype=object) for x in (texts, labels, truncated))
-    estimator = Classifier(random_state=seed, **BASE, **setting)
-    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-    classes = sorted(set(labels))
-    pooled = np.zeros((len(texts), len(classes)))
-    clean_f1, cut_f1 = [], []
+def evaluate(setting: dict, texts: list[str], labels: list[str], *, cv: int, seed: int) -> dict:
+    """Pooled out-of-fold macro-F1 of one setting on the texts as written and truncated, and the clean ECE,
+    from the project's one cross-validation loop (:func:`collectclf.crossval.cross_validate_model`)."""
     start = time.perf_counter()
-    for train_idx, test_idx in folds.split(texts_arr, labels_arr):
-        model = clone(estimator).fit(texts_arr[train_idx], labels_arr[train_idx])
-        order = [list(model.classes_).index(c) for c in classes]
-        proba = model.predict_proba(texts_arr[test_idx])[:, order]
-        pooled[test_idx] = proba
-        truth = labels_arr[test_idx]
-        clean_f1.append(f1_score(truth, np.asarray(classes)[proba.argmax(1)], average="macro"))
-        cut = model.predict(truncated_arr[test_idx])
-        cut_f1.append(f1_score(truth, cut, labels=classes, average="macro"))
-    index = {c: i for i, c in enumerate(classes)}
-    clean, cut = float(np.mean(clean_f1)), float(np.mean(cut_f1))
+    metrics = cross_validate_model(Classifier(random_state=seed, **BASE, **setting), texts, labels, cv=cv, seed=seed,
+                                   variants={"truncated": lambda text: make_variant("truncated", text, seed)})
+    clean, cut = metrics["macro_f1"], metrics["variants"]["truncated"]
     return {"setting": {k: list(v) if isinstance(v, tuple) else v for k, v in setting.items()},
-            "clean_macro_f1": clean, "clean_std": float(np.std(clean_f1)),
-            "truncated_macro_f1": cut, "truncated_std": float(np.std(cut_f1)),
-            "drop_points": (clean - cut) * 100,
-            "clean_ece": expected_calibration_error(pooled, np.array([index[y] for y in labels])),
-            "seconds": round(time.perf_counter() - start, 1)}
+            "clean_macro_f1": clean, "clean_fold_std": metrics["macro_f1_std"], "truncated_macro_f1": cut,
+            "drop_points": (clean - cut) * 100, "clean_ece": metrics["ece"], "seconds": round(time.perf_counter() - start, 1)}
 
 
 def choose(rows: list[dict], max_clean_cost: float) -> dict:
@@ -98,14 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     texts, labels = load_corpus(str(ROOT / "data" / "train.jsonl"))
-    truncated = [make_variant("truncated", text, args.seed, i) for i, text in enumerate(texts)]
     print(f"{len(texts)} training messages; {args.cv}-fold stratified CV (seed {args.seed}); "
           f"family {json.dumps(BASE)}", flush=True)
     print(f"{'copies':>6} {'range':<12} {'clean F1':>9} {'trunc F1':>9} {'drop (pts)':>10} {'clean ECE':>9} {'s':>6}",
           flush=True)
     rows = []
     for setting in CANDIDATES:
-        row = evaluate(setting, texts, labels, truncated, cv=args.cv, seed=args.seed)
+        row = evaluate(setting, texts, labels, cv=args.cv, seed=args.seed)
         rows.append(row)
         shown = "-" if not setting.get("truncation_copies") else "{:.2f}-{:.2f}".format(*setting["truncation_range"])
         print(f"{setting.get('truncation_copies', 0):>6} {shown:<12} {row['clean_macro_f1']:>9.4f} "
