@@ -30,6 +30,8 @@ class Explainer:
                              if name.startswith("rules__rule:")}
         self.is_rule = np.zeros(len(self.names), dtype=bool)
         self.is_rule[list(self.rule_columns.values())] = True
+        # n-grams that may be shown at all (two meaningful characters, no placeholder), decided once per feature
+        self.showable = np.fromiter((_meaningful(name) for name in self.names), dtype=bool, count=len(self.names))
         head = pipeline.named_steps["model"]
         self.column = {str(label): k for k, label in enumerate(head.classes_)}
         coef = np.asarray(head.coef_)
@@ -53,14 +55,12 @@ class Explainer:
             found.append(Evidence("rule", raw[start:end], start, end, hit.rule.label, round(weight, 4),
                                   hit.rule.id, hit.rule.description, hit.rule.cites))
         rule_spans = [(e.start, e.end) for e in found]
-        candidates = np.flatnonzero((contributions > 0) & ~rule_mask)
+        candidates = np.flatnonzero((contributions > 0) & ~rule_mask & self.showable[indices])
         ranked = candidates[np.argsort(-contributions[candidates], kind="stable")]
         locator = _Locator(normalized)
         ngrams: list[Evidence] = []
         # overlapping n-grams (通讯, 讯录, 通讯录) are one piece of evidence: their union, at the best weight
-        for j, weight in zip(indices[ranked[: 4 * top + 8]].tolist(), contributions[ranked[: 4 * top + 8]].tolist()):
-            if not _meaningful(self.names[j]):
-                continue
+        for j, weight in zip(indices[ranked[: 3 * top + 4]].tolist(), contributions[ranked[: 3 * top + 4]].tolist()):
             span = locator.find(self.names[j])
             if span is None or any(_overlaps(span, other) for other in rule_spans):
                 continue

@@ -6,6 +6,7 @@ flow is one ``Pipeline`` that ``clone``, ``cross_validate`` and ``GridSearchCV``
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -125,7 +126,7 @@ class CharTfidf(TfidfVectorizer):
         indptr = [0]
         for document in raw_documents:
             text = spaces.sub(" ", prepare(document))
-            indices.extend(column for end, column in automaton.iter(text))
+            indices.extend(map(_SECOND, automaton.iter(text)))
             indptr.append(len(indices))
         counts = sp.csr_matrix((np.ones(len(indices), dtype=self.dtype), np.asarray(indices, dtype=np.int64),
                                 np.asarray(indptr, dtype=np.int64)), shape=(len(indptr) - 1, len(self.vocabulary_)))
@@ -134,6 +135,7 @@ class CharTfidf(TfidfVectorizer):
         return self._tfidf.transform(counts, copy=False)
 
 
+_SECOND = operator.itemgetter(1)  # (end position, column) → column
 #: scikit-learn's char analyzer folds runs of whitespace to one space before cutting n-grams.
 _WHITE_SPACES = re.compile(r"\s\s+")
 
