@@ -318,8 +318,8 @@ messages; together {meta['training_data']['n']} (SHA-256 `{meta['training_data']
 {meta['training_data']['counts']}.
 
 ## Written held-out evaluation (second figure)
-`data/heldout.jsonl`: {heldout['n']} messages written separately, never used for training or tuning, looked at once
-after the design was chosen. No held-out message has a character 5-gram Jaccard of 0.5 or more with a training
+`data/heldout.jsonl`: {heldout['n']} messages written separately, never used for training or tuning; each build
+prints it once, after the design is chosen, and no design or data choice used it. No held-out message has a character 5-gram Jaccard of 0.5 or more with a training
 message (`python data/build_corpus.py`).
 
 macro-F1 **{heldout['macro_f1']:.3f}**, accuracy {heldout['accuracy']:.3f}, expected calibration error {heldout['ece']:.3f};

@@ -63,3 +63,21 @@ def test_module_level_helpers():
     assert collectclf.predict(texts) == [r.label for r in collectclf.classify(texts)]
     assert len(collectclf.scores(texts)) == 2
     assert collectclf.__version__
+
+
+def test_heldout_macro_f1_matches_the_model_card(shipped):
+    """Recompute the written held-out macro-F1 the model card states (within 0.005)."""
+    import json
+    import re
+    from pathlib import Path
+
+    from sklearn.metrics import f1_score
+
+    root = Path(__file__).resolve().parent.parent
+    card = (root / "models" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    section = card.split("## Written held-out evaluation", 1)[1]
+    stated = float(re.search(r"macro-F1 \*\*([0-9.]+)\*\*", section).group(1))
+    rows = [json.loads(line) for line in (root / "data" / "heldout.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    predicted = shipped.predict([row["text"] for row in rows])
+    measured = f1_score([row["label"] for row in rows], predicted, average="macro")
+    assert abs(measured - stated) <= 0.005, (measured, stated)
