@@ -211,7 +211,7 @@ def _parallel(staged: Iterator[Any], reference: Any, jobs: int, options: ScoreOp
     def tasks() -> Iterator[Any]:
         for chunk, states, wanted in staged:
             pending.append((chunk, states, wanted))
-            yield delayed(score_texts)(reference, wanted, options.evidence, options.abstain_below)
+            yield delayed(score_texts)(reference, wanted, options.evidence, options.abstain_below, True)
 
     runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch=f"{2 * jobs}")
     with _ctrl_c_held():

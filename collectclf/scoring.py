@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -47,12 +49,18 @@ def resolve_model(model: Any, trusted: bool) -> tuple[Any, list[str]]:
     return model, [str(c) for c in model.classes_]
 
 
-def score_texts(reference: Any, texts: Sequence[str], evidence: bool, abstain_below: float | None) -> list[tuple[str, list[float], str]]:
+def score_texts(reference: Any, texts: Sequence[str], evidence: bool, abstain_below: float | None,
+                in_worker: bool = False) -> list[tuple[str, list[float], str]]:
     """Score distinct texts: (label, probabilities, evidence JSON) each. Runs in a worker.
 
     Evidence is computed for collection labels only (not for the model's negative label,
     ``unrelated`` in the shipped model), from the same feature rows as the probabilities.
+    ``in_worker``: this is a worker process of a parallel run; from now on it ignores Ctrl-C, which
+    the parent handles (stopping the workers and saying how to resume), so no worker prints a
+    KeyboardInterrupt traceback between two tasks.
     """
+    if in_worker and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not texts:
         return []
     model = model_for(reference)
