@@ -119,7 +119,6 @@ class CharTfidf(TfidfVectorizer):
         automaton = self._matcher()
         if automaton is None:
             return super().transform(raw_documents)
-        low, high = self.ngram_range
         spaces = _WHITE_SPACES
         prepare = self.preprocessor or (lambda text: text)
         indices: list[int] = []
@@ -131,7 +130,6 @@ class CharTfidf(TfidfVectorizer):
         counts = sp.csr_matrix((np.ones(len(indices), dtype=self.dtype), np.asarray(indices, dtype=np.int64),
                                 np.asarray(indptr, dtype=np.int64)), shape=(len(indptr) - 1, len(self.vocabulary_)))
         counts.sum_duplicates()
-        del low, high  # every vocabulary entry has a length within ngram_range already
         return self._tfidf.transform(counts, copy=False)
 
 
