@@ -88,29 +88,25 @@ class CharTfidf(TfidfVectorizer):
     scikit-learn's own; without ``pyahocorasick`` transform falls back to it.
     """
 
-    _automaton: Any = None
-
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("_automaton", None)  # rebuilt lazily where it is needed
+        state = dict(super().__getstate__())
+        state.pop("_matcher_for", None)  # rebuilt lazily where it is needed
         return state
 
-    def fit_transform(self, raw_documents: Any, y: object = None) -> sp.csr_matrix:
-        self.__dict__.pop("_automaton", None)
-        return super().fit_transform(raw_documents, y)
-
     def _matcher(self) -> Any:
-        automaton = self.__dict__.get("_automaton")
-        if automaton is None:
-            try:
-                import ahocorasick
-            except ImportError:
-                return None
-            automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-            for term, column in self.vocabulary_.items():
-                automaton.add_word(term, column)
-            automaton.make_automaton()
-            self._automaton = automaton
+        """The automaton of the current ``vocabulary_`` (rebuilt when a fit or a load replaces it)."""
+        built = self.__dict__.get("_matcher_for")
+        if built is not None and built[0] is self.vocabulary_:
+            return built[1]
+        try:
+            import ahocorasick
+        except ImportError:
+            return None
+        automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        for term, column in self.vocabulary_.items():
+            automaton.add_word(term, column)
+        automaton.make_automaton()
+        self._matcher_for = (self.vocabulary_, automaton)
         return automaton
 
     def transform(self, raw_documents: Any) -> sp.csr_matrix:

@@ -180,3 +180,18 @@ def test_char_ngrams_found_by_the_automaton_equal_scikit_learns():
     slow = TfidfVectorizer.transform(vectorizer, unseen + texts)
     assert fast.shape == slow.shape and fast.nnz == slow.nnz
     assert abs(fast - slow).max() < 1e-12
+
+
+def test_a_refitted_char_vectorizer_does_not_keep_the_old_automaton():
+    """fit() again (or a new vocabulary_) must rebuild the n-gram matcher, not reuse the first vocabulary's."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from collectclf.features import make_char_vectorizer
+
+    vectorizer = make_char_vectorizer((1, 3), min_df=1).fit(["甲乙丙丁", "戊己庚"])
+    vectorizer.transform(["甲乙丙"])  # builds the matcher for the first vocabulary
+    vectorizer.fit(["逾期还款", "请按时还款"])
+    texts = ["逾期还款三天", "甲乙丙"]
+    fast = vectorizer.transform(texts)
+    slow = TfidfVectorizer.transform(vectorizer, texts)
+    assert fast.shape == slow.shape and abs(fast - slow).max() < 1e-12
