@@ -31,7 +31,7 @@ from .dedupe import SeenKeys
 from .dedupe import message_key as _key
 from .exports import Message, messages_from_frame, read_messages
 from .journal import _RESUME_HINT, JournalMismatch, PreviousRunInterrupted, journal_header, model_digest, open_journal
-from .output import DEFAULT_TZ, OUTPUT_KINDS, column_names, local_time, write_output, zone
+from .output import DEFAULT_TZ, OUTPUT_KINDS, OutputFile, column_names, journal_rows, local_time, zone
 from .redact import Pseudonyms, redact_evidence
 from .scoring import printable, resolve_model, score_texts
 from .text import as_text
@@ -339,11 +339,17 @@ def score_file(
         _recount(journal, summary)
     progress = _progress(options, initial=done)
     written = done
+    output_file: OutputFile | None = None
     try:
         with handle:
+            output_file = OutputFile(target, kind, column_names(labels, include_text=options.include_text))
+            if done:  # the rows of the interrupted run, from its journal
+                for row in journal_rows(journal):
+                    output_file.write(row)
             prior = islice(read_messages(path, fmt=fmt, text_column=text_column), done) if done else ()
             for row in _score_resolved(source, reference, labels, options, summary, prior):
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                output_file.write(row)
                 written += 1
                 if progress is not None:
                     progress.update(1)
@@ -351,14 +357,19 @@ def score_file(
                     handle.flush()
             handle.flush()
             os.fsync(handle.fileno())
+        output_file.commit()
     except KeyboardInterrupt:
+        _discard(output_file)
         if not written:
             journal.unlink(missing_ok=True)
             raise ScoreInterrupted("interrupted before any message was scored") from None
         raise ScoreInterrupted(f"interrupted: {written} scored rows are kept in {journal}; {_RESUME_HINT}") from None
     except OSError as error:
-        raise OSError(f"writing {journal} failed ({error.strerror or error}); fix it and rerun with --resume") from None
+        _discard(output_file)
+        raise OSError(f"writing {target} failed ({error.strerror or error}); the scored rows are kept in {journal}: "
+                      "fix it and rerun with --resume") from None
     except Exception as error:
+        _discard(output_file)
         if not written:  # nothing to keep: a later run starts cleanly
             journal.unlink(missing_ok=True)
         else:
@@ -367,14 +378,14 @@ def score_file(
     finally:
         if progress is not None:
             progress.close()
-    try:
-        write_output(journal, target, kind, column_names(labels, include_text=options.include_text))
-    except OSError as error:
-        target.with_name(target.name + ".tmp").unlink(missing_ok=True)
-        raise OSError(f"writing {target} failed ({error.strerror or error}); the scored rows are kept in {journal}: "
-                      "fix it and rerun with --resume") from None
+    journal.unlink()
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _discard(output_file: OutputFile | None) -> None:
+    if output_file is not None:
+        output_file.discard()
 
 
 def _recount(journal: Path, summary: Summary) -> None:

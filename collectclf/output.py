@@ -1,16 +1,18 @@
-"""The output file of batch scoring: its columns, local time, spreadsheet safety, and the final CSV
-(UTF-8 with BOM, for Excel), XLSX, JSONL or Parquet file written from the journal of scored rows."""
+"""The output file of batch scoring: its columns, local time, spreadsheet safety, and the CSV
+(UTF-8 with BOM, for Excel), XLSX, JSONL or Parquet file written as the rows are scored."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_TZ", "OUTPUT_KINDS", "column_names", "journal_rows", "local_time", "spreadsheet_safe", "write_output",
+__all__ = ["DEFAULT_TZ", "OUTPUT_KINDS", "OutputFile", "column_names", "journal_rows", "local_time", "spreadsheet_safe",
            "zone"]
 
 #: Output file suffix → format.
@@ -27,6 +29,7 @@ _XLSX_MAX_ROWS = 1_048_576
 _XLSX_MAX_CHARS = 32_767
 
 
+@functools.lru_cache(maxsize=64)
 def zone(name: str) -> Any:
     """The ``ZoneInfo`` called ``name``; ValueError naming it when unknown."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,8 +48,6 @@ def local_time(timestamp: str | None, tz: str = DEFAULT_TZ) -> str:
     """
     if not timestamp:
         return ""
-    from datetime import datetime
-
     try:
         moment = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
     except ValueError:
@@ -87,58 +88,107 @@ def journal_rows(journal: Path) -> Iterator[dict[str, Any]]:
             yield json.loads(line)
 
 
-def write_output(journal: Path, target: Path, kind: str, columns: list[str]) -> None:
-    """Convert the journal to ``kind`` in a temporary file, rename it into place, delete the journal.
-    CSV and XLSX cells go through :func:`spreadsheet_safe`; JSONL and Parquet keep every value."""
-    temporary = target.with_name(target.name + ".tmp")
-    if kind == "csv":
-        import csv
+class OutputFile:
+    """The output file, written while the rows are scored (no second pass over the journal).
 
-        with open(temporary, "w", encoding="utf-8-sig", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-            writer.writeheader()
-            for row in journal_rows(journal):
-                writer.writerow({c: spreadsheet_safe(row.get(c)) for c in columns})
-    elif kind == "xlsx":
-        _write_xlsx(temporary, columns, journal_rows(journal))
-    elif kind == "jsonl":
-        with open(temporary, "w", encoding="utf-8") as out:
-            for row in journal_rows(journal):
-                out.write(json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False) + "\n")
-    else:
+    Rows go to ``TARGET.tmp`` as they come; :meth:`commit` renames it into place and
+    :meth:`discard` removes it (the journal keeps the rows, so ``--resume`` rebuilds it).
+    CSV and XLSX cells go through :func:`spreadsheet_safe`; JSONL and Parquet keep every value.
+    """
+
+    def __init__(self, target: Path, kind: str, columns: list[str]):
+        if kind not in OUTPUT_KINDS.values():
+            raise ValueError(f"unknown output kind {kind!r}")
+        self.target, self.kind, self.columns = target, kind, list(columns)
+        self.temporary = target.with_name(target.name + ".tmp")
+        self._batch: list[dict[str, Any]] = []
+        self._handle: Any = None
+        self._writer: Any = None
+        if kind == "csv":
+            import csv
+
+            self._handle = open(self.temporary, "w", encoding="utf-8-sig", newline="")
+            self._writer = csv.writer(self._handle)
+            self._writer.writerow(self.columns)
+        elif kind == "jsonl":
+            self._handle = open(self.temporary, "w", encoding="utf-8")
+        elif kind == "xlsx":
+            self._writer = _XlsxRows(self.columns)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            self._schema = pa.schema([(c, pa.float64() if c.startswith("p_") else pa.string()) for c in self.columns])
+            self._writer = pq.ParquetWriter(self.temporary, self._schema)
+
+    def write(self, row: dict[str, Any]) -> None:
+        """Add one row (a dict with the output columns; missing ones are empty)."""
+        if self.kind == "csv":
+            self._writer.writerow([spreadsheet_safe(row.get(c)) for c in self.columns])
+        elif self.kind == "jsonl":
+            self._handle.write(json.dumps({c: row.get(c) for c in self.columns}, ensure_ascii=False) + "\n")
+        elif self.kind == "xlsx":
+            self._writer.append(row)
+        else:
+            self._batch.append({c: row.get(c) for c in self.columns})
+            if len(self._batch) >= 50_000:
+                self._flush_parquet()
+
+    def _flush_parquet(self) -> None:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
-        schema = pa.schema([(c, pa.float64() if c.startswith("p_") else pa.string()) for c in columns])
-        with pq.ParquetWriter(temporary, schema) as writer:
-            batch: list[dict[str, Any]] = []
-            for row in journal_rows(journal):
-                batch.append({c: row.get(c) for c in columns})
-                if len(batch) >= 50_000:
-                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                    batch = []
-            if batch:
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-    os.replace(temporary, target)
-    journal.unlink()
+        if self._batch:
+            self._writer.write_table(pa.Table.from_pylist(self._batch, schema=self._schema))
+            self._batch = []
+
+    def commit(self) -> None:
+        """Finish the file and rename it into place."""
+        if self.kind in ("csv", "jsonl"):
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+        elif self.kind == "xlsx":
+            self._writer.save(self.temporary)
+        else:
+            self._flush_parquet()
+            self._writer.close()
+        os.replace(self.temporary, self.target)
+
+    def discard(self) -> None:
+        """Stop writing and remove the temporary file (never the target)."""
+        try:
+            if self._handle is not None:
+                self._handle.close()
+            elif self.kind == "parquet":
+                self._writer.close()
+        except (OSError, ValueError):
+            pass
+        self.temporary.unlink(missing_ok=True)
 
 
-def _write_xlsx(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
+class _XlsxRows:
     """Rows as an XLSX workbook: probabilities as numbers, everything else as string cells (so
     ``10690000001`` stays text), formula-safe; a further sheet every 1,048,575 rows."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    workbook = Workbook(write_only=True)
-    sheet, count = None, _XLSX_MAX_ROWS
-    for row in rows:
-        if count >= _XLSX_MAX_ROWS:
-            sheet = workbook.create_sheet("scored" if sheet is None else f"scored{len(workbook.worksheets) + 1}")
-            sheet.append(columns)
-            count = 1
+    def __init__(self, columns: list[str]):
+        from openpyxl import Workbook
+
+        self.columns = columns
+        self.workbook = Workbook(write_only=True)
+        self.sheet: Any = None
+        self.count = _XLSX_MAX_ROWS
+
+    def append(self, row: dict[str, Any]) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        if self.count >= _XLSX_MAX_ROWS:
+            name = "scored" if self.sheet is None else f"scored{len(self.workbook.worksheets) + 1}"
+            self.sheet = self.workbook.create_sheet(name)
+            self.sheet.append(self.columns)
+            self.count = 1
         cells = []
-        for column in columns:
+        for column in self.columns:
             value = row.get(column)
             if column.startswith("p_"):
                 cells.append(value)
@@ -147,11 +197,13 @@ def _write_xlsx(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) 
             if not text:
                 cells.append(None)  # an empty cell
                 continue
-            cell = WriteOnlyCell(sheet, value=spreadsheet_safe(text))
+            cell = WriteOnlyCell(self.sheet, value=spreadsheet_safe(text))
             cell.data_type = "s"  # never a formula or a number
             cells.append(cell)
-        sheet.append(cells)
-        count += 1
-    if sheet is None:
-        workbook.create_sheet("scored").append(columns)
-    workbook.save(path)
+        self.sheet.append(cells)
+        self.count += 1
+
+    def save(self, path: Path) -> None:
+        if self.sheet is None:
+            self.workbook.create_sheet("scored").append(self.columns)
+        self.workbook.save(path)

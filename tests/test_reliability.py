@@ -274,17 +274,19 @@ def test_full_disk_keeps_the_journal_and_says_to_resume(tmp_path, monkeypatch, c
 
 
 def test_full_disk_while_writing_the_final_file_says_to_resume(tmp_path, monkeypatch, capsys):
-    written = 0
-    real_writerow = csv.DictWriter.writerow
+    from collectclf.output import OutputFile
 
-    def writerow(self: csv.DictWriter, row: dict[str, Any]) -> Any:
+    written = 0
+    real_write = OutputFile.write
+
+    def write(self: OutputFile, row: dict[str, Any]) -> Any:
         nonlocal written
         written += 1
         if written > 3:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real_writerow(self, row)
+        return real_write(self, row)
 
-    monkeypatch.setattr(csv.DictWriter, "writerow", writerow)
+    monkeypatch.setattr(OutputFile, "write", write)
     out = tmp_path / "out.csv"
     code = main(["score", str(EXAMPLES / "sms-backup.xml"), "-o", str(out), "--jobs", "1", "--quiet"])
     err = capsys.readouterr().err
