@@ -32,10 +32,13 @@ class Explainer:
         self.is_rule[list(self.rule_columns.values())] = True
         # n-grams that may be shown at all (two meaningful characters, no placeholder), decided once per feature
         self.showable = np.fromiter((_meaningful(name) for name in self.names), dtype=bool, count=len(self.names))
+        self.pieces = [tuple(name.split("__", 1)) if "__" in name else ("", name) for name in self.names]
         head = pipeline.named_steps["model"]
         self.column = {str(label): k for k, label in enumerate(head.classes_)}
         coef = np.asarray(head.coef_)
         self.relative_coef = coef - coef.mean(axis=0, keepdims=True)
+        # the same weights with every feature that may not be shown as an n-gram set to zero
+        self.ngram_coef = np.where(self.showable & ~self.is_rule, self.relative_coef, 0.0)
 
     def evidence(self, raw: str, normalized: Normalized, indices: np.ndarray, values: np.ndarray, label: str,
                  top: int) -> list[Evidence]:
@@ -43,42 +46,49 @@ class Explainer:
         k = self.column.get(label)
         if k is None:
             raise ValueError(f"unknown label {label!r}")
-        contributions = values * self.relative_coef[k, indices]
-        rule_mask = self.is_rule[indices]
-        rule_weights = dict(zip(indices[rule_mask].tolist(), contributions[rule_mask].tolist()))
         found: list[Evidence] = []
-        for hit in find_rule_hits(normalized.text):
-            start, end = normalized.original_span(hit.start, hit.end)
-            if len(_MEANINGFUL_CHAR.findall(raw[start:end])) < 2:
-                continue  # a rule that fired on punctuation (!!!) still weighs, but is no evidence to show
-            weight = rule_weights.get(self.rule_columns.get(hit.rule.id, -1), 0.0)
-            found.append(Evidence("rule", raw[start:end], start, end, hit.rule.label, round(weight, 4),
-                                  hit.rule.id, hit.rule.description, hit.rule.cites))
+        hits = find_rule_hits(normalized.text)
+        if hits:
+            rule_mask = self.is_rule[indices]
+            rule_weights = dict(zip(indices[rule_mask].tolist(),
+                                    (values[rule_mask] * self.relative_coef[k, indices[rule_mask]]).tolist()))
+            for hit in hits:
+                start, end = normalized.original_span(hit.start, hit.end)
+                if len(_MEANINGFUL_CHAR.findall(raw[start:end])) < 2:
+                    continue  # a rule that fired on punctuation (!!!) still weighs, but is no evidence to show
+                weight = rule_weights.get(self.rule_columns.get(hit.rule.id, -1), 0.0)
+                found.append(Evidence("rule", raw[start:end], start, end, hit.rule.label, round(weight, 4),
+                                      hit.rule.id, hit.rule.description, hit.rule.cites))
         rule_spans = [(e.start, e.end) for e in found]
-        candidates = np.flatnonzero((contributions > 0) & ~rule_mask & self.showable[indices])
-        ranked = candidates[np.argsort(-contributions[candidates], kind="stable")]
+        contributions = values * self.ngram_coef[k, indices]
+        candidates = np.flatnonzero(contributions > 0)
+        ranked = candidates[np.argsort(-contributions[candidates], kind="stable")][: 3 * top + 4]
         locator = _Locator(normalized)
         ngrams: list[Evidence] = []
         # overlapping n-grams (通讯, 讯录, 通讯录) are one piece of evidence: their union, at the best weight
-        for j, weight in zip(indices[ranked[: 3 * top + 4]].tolist(), contributions[ranked[: 3 * top + 4]].tolist()):
-            span = locator.find(self.names[j])
-            if span is None or any(_overlaps(span, other) for other in rule_spans):
+        for j, weight in zip(indices[ranked].tolist(), contributions[ranked].tolist()):
+            span = locator.find(*self.pieces[j])
+            if span is None:
                 continue
-            for k, item in enumerate(ngrams):
-                if _overlaps(span, (item.start, item.end)):
-                    start, end = min(item.start, span[0]), max(item.end, span[1])
-                    ngrams[k] = Evidence("ngram", raw[start:end], start, end, label, item.weight)
+            first, last = span
+            if any(first < b and a < last for a, b in rule_spans):
+                continue
+            for n, item in enumerate(ngrams):
+                if first < item.end and item.start < last:
+                    start, end = min(item.start, first), max(item.end, last)
+                    ngrams[n] = Evidence("ngram", raw[start:end], start, end, label, item.weight)
                     break
             else:
                 if len(ngrams) < top:
-                    ngrams.append(Evidence("ngram", raw[span[0]:span[1]], span[0], span[1], label, round(weight, 4)))
+                    ngrams.append(Evidence("ngram", raw[first:last], first, last, label, round(weight, 4)))
         # a union can swallow another piece: keep the pieces disjoint
         merged: list[Evidence] = []
         for item in sorted(ngrams, key=lambda e: (e.start, -e.end)):
             if merged and item.start < merged[-1].end:
-                last = merged[-1]
-                end = max(last.end, item.end)
-                merged[-1] = Evidence("ngram", raw[last.start:end], last.start, end, label, max(last.weight, item.weight))
+                previous = merged[-1]
+                end = max(previous.end, item.end)
+                merged[-1] = Evidence("ngram", raw[previous.start:end], previous.start, end, label,
+                                      max(previous.weight, item.weight))
             else:
                 merged.append(item)
         ngrams = sorted((_trimmed(raw, item) for item in merged), key=lambda e: -e.weight)
@@ -97,10 +107,6 @@ def _trimmed(raw: str, item: Evidence) -> Evidence:
     return Evidence("ngram", raw[start:end], start, end, item.label, item.weight)
 
 
-def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
-
-
 _MEANINGFUL_CHAR = re.compile(r"[\w]", re.UNICODE)
 _PLACEHOLDER_TOKEN = re.compile(r"<[a-z]+>|[\ue000-\ue0ff]")
 
@@ -115,18 +121,18 @@ def _meaningful(feature_name: str) -> bool:
 
 
 class _Locator:
-    """Finds where a ``words__a b`` or ``chars__abc`` feature occurs, as a span of the original text."""
+    """Finds where a showable word n-gram (``words``, "a b") or character n-gram (``chars``, "abc")
+    occurs, as a span of the original text."""
 
     def __init__(self, normalized: Normalized):
         self.normalized = normalized
         self._tokens: list[tuple[str, int, int]] | None = None
 
-    def find(self, feature_name: str) -> tuple[int, int] | None:
-        kind, _, gram = feature_name.partition("__")
+    def find(self, kind: str, gram: str) -> tuple[int, int] | None:
+        """The span, or None when absent; ``gram`` is showable (see :func:`_meaningful`): no
+        placeholder symbol, at least two meaningful characters."""
         text = self.normalized.text
         if kind == "chars":
-            if any("\ue000" <= ch <= "\ue0ff" for ch in gram) or not gram.strip():
-                return None
             at = text.find(gram)
             return None if at < 0 else self.normalized.original_span(at, at + len(gram))
         if kind == "words":

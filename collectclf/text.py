@@ -336,9 +336,9 @@ def normalize(text: str) -> str:
     return out.strip()
 
 
-# One rewrite step's edits, in text order: per replacement (output start, output end, input
-# start, input end).
-_Edits = list[tuple[int, int, int, int]]
+# One rewrite step's edits, in text order: the output starts (for bisection), and per replacement
+# (output start, output end, input start, input end).
+_Edits = tuple[list[int], list[tuple[int, int, int, int]]]
 
 
 @dataclass(frozen=True)
@@ -359,30 +359,26 @@ class Normalized:
         end = min(end, len(self.text))
         if start >= end or start < 0:
             return (0, 0)
-        low, high = start + self._left, end + self._left
-        for records in reversed(self._edits):
-            low = _step_back(records, low)[0]
-            high = _step_back(records, high - 1)[1]
+        low, last = start + self._left, end + self._left - 1  # first and last character, inclusive
+        # back through the steps: a position inside a replacement goes to the whole replaced input,
+        # one after it shifts by the replacement's change in length
+        for starts, records in reversed(self._edits):
+            k = bisect.bisect_right(starts, low) - 1
+            if k >= 0:
+                _, new_end, old_start, old_end = records[k]
+                low = old_start if low < new_end else low - new_end + old_end
+            k = bisect.bisect_right(starts, last) - 1
+            if k >= 0:
+                _, new_end, old_start, old_end = records[k]
+                last = max(old_end, old_start + 1) - 1 if last < new_end else last - new_end + old_end
         if self._char_spans is not None:
-            return (self._char_spans[low][0], self._char_spans[high - 1][1])
-        return (low, high)
+            return (self._char_spans[low][0], self._char_spans[last][1])
+        return (low, last + 1)
 
     @property
     def spans(self) -> tuple[tuple[int, int], ...]:
         """Per normalised character, the ``(start, end)`` span of the original text."""
         return tuple(self.original_span(i, i + 1) for i in range(len(self.text)))
-
-
-def _step_back(records: _Edits, position: int) -> tuple[int, int]:
-    """The input range of one step that output character ``position`` came from."""
-    k = bisect.bisect_right(records, position, key=lambda record: record[0]) - 1
-    if k < 0:
-        return (position, position + 1)
-    new_start, new_end, old_start, old_end = records[k]
-    if position < new_end:  # inside a replacement: the whole replaced text
-        return (old_start, max(old_end, old_start + 1))
-    shifted = position - new_end + old_end
-    return (shifted, shifted + 1)
 
 
 def normalize_with_offsets(text: str) -> Normalized:
@@ -404,7 +400,7 @@ def normalize_with_offsets(text: str) -> Normalized:
         if trigger is not None and not trigger.search(current):
             continue
         pieces: list[str] = []
-        records: _Edits = []
+        records: list[tuple[int, int, int, int]] = []
         last = written = 0
         for match in pattern.finditer(current):
             out = rewrite(match)
@@ -420,7 +416,7 @@ def normalize_with_offsets(text: str) -> Normalized:
         if records:
             pieces.append(current[last:])
             current = "".join(pieces)
-            edits.append(records)
+            edits.append(([record[0] for record in records], records))
     stripped = current.strip()
     left = len(current) - len(current.lstrip()) if stripped else 0
     return Normalized(stripped, char_spans, tuple(edits), left)
