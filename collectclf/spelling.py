@@ -102,7 +102,10 @@ def restore_domain_word(match: re.Match[str]) -> str | None:
 
 def _domain_trigger() -> re.Pattern[str]:
     """Where a domain-word spelling can differ from the plain word: a separator or a letter next to a
-    domain character or to a letter, five letters in a row (pinyin), or a homophone character."""
+    domain character or to a letter, five letters in a row (pinyin), or a homophone character next to
+    another piece of a spelling (a domain character, a homophone, a letter or a separator): every
+    spelling has at least two pieces, so a homophone standing alone (发, 代, 做 in ordinary words)
+    cannot start one."""
     canonical = {ch for word in _DOMAIN_WORDS for ch in word}
     alternative: set[str] = set()  # any character spelling a domain character other than itself (爆 in 爆光 → 曝光)
     for word in _DOMAIN_WORDS:
@@ -112,8 +115,10 @@ def _domain_trigger() -> re.Pattern[str]:
     domain = "[" + "".join(sorted(canonical)) + "]"
     letter = "[a-zü]"
     sep = SEP_CLASS
+    homophone = "[" + "".join(sorted(alternative)) + "]"
+    piece = "[" + "".join(sorted(canonical | alternative)) + "a-zü" + SEP_CLASS[1:-1] + "]"
     return re.compile(f"{domain}{sep}|{sep}{domain}|{letter}{sep}|{sep}{letter}|{letter}{{5}}|{domain}{letter}|{letter}{domain}"
-                      + "|[" + "".join(sorted(alternative)) + "]")
+                      f"|{homophone}{piece}|{piece}{homophone}")
 
 
 DOMAIN_TRIGGER = _domain_trigger()
