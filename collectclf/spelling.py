@@ -101,24 +101,35 @@ def restore_domain_word(match: re.Match[str]) -> str | None:
 
 
 def _domain_trigger() -> re.Pattern[str]:
-    """Where a domain-word spelling can differ from the plain word: a separator or a letter next to a
-    domain character or to a letter, five letters in a row (pinyin), or a homophone character next to
-    another piece of a spelling (a domain character, a homophone, a letter or a separator): every
-    spelling has at least two pieces, so a homophone standing alone (发, 代, 做 in ordinary words)
-    cannot start one."""
+    """Where a domain-word spelling can differ from the plain word (the step is skipped elsewhere).
+
+    A spelling that differs is made of two or more pieces (a domain character, a homophone, or
+    pinyin) and has a separator between two pieces, a homophone next to another piece, pinyin
+    touching a domain character (the pinyin's last letter before it, or its first letter after it),
+    or is all pinyin of at least five letters (shorter pinyin is never restored).
+    """
     canonical = {ch for word in _DOMAIN_WORDS for ch in word}
     alternative: set[str] = set()  # any character spelling a domain character other than itself (爆 in 爆光 → 曝光)
+    pinyin: set[str] = set()
     for word in _DOMAIN_WORDS:
         for k, ch in enumerate(word):
             options = [*_DOMAIN_SPELLINGS.get(ch, ()), *(h[k] for h in _DOMAIN_HOMOPHONES.get(word, ()))]
-            alternative.update(c for option in options for c in option if c != ch and not ("a" <= c <= "z" or c == "ü"))
-    domain = "[" + "".join(sorted(canonical)) + "]"
-    letter = "[a-zü]"
+            alternative.update(c for option in options for c in option if c != ch and not _is_letter(c))
+            pinyin.update(option for option in options if all(_is_letter(c) for c in option))
+
+    def chars(items: set[str]) -> str:
+        return "[" + "".join(re.escape(c) for c in sorted(items)) + "]"
+
+    domain, homophone = chars(canonical), chars(alternative)
+    piece = "[" + chars(canonical | alternative)[1:-1] + "a-zü]"
+    last_letter, first_letter = chars({p[-1] for p in pinyin}), chars({p[0] for p in pinyin})
     sep = SEP_CLASS
-    homophone = "[" + "".join(sorted(alternative)) + "]"
-    piece = "[" + "".join(sorted(canonical | alternative)) + "a-zü" + SEP_CLASS[1:-1] + "]"
-    return re.compile(f"{domain}{sep}|{sep}{domain}|{letter}{sep}|{sep}{letter}|{letter}{{5}}|{domain}{letter}|{letter}{domain}"
-                      f"|{homophone}{piece}|{piece}{homophone}")
+    return re.compile(f"{piece}{sep}+{piece}|{homophone}{piece}|{piece}{homophone}|{last_letter}{domain}|{domain}{first_letter}"
+                      "|[a-zü]{5}")
+
+
+def _is_letter(ch: str) -> bool:
+    return "a" <= ch <= "z" or ch == "ü"
 
 
 DOMAIN_TRIGGER = _domain_trigger()
