@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize_scalar
+from scipy.optimize import minimize, minimize_scalar
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression, SGDClassifier
@@ -16,9 +16,15 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
-__all__ = ["MODEL_FAMILIES", "CalibratedLinear", "make_estimator"]
+__all__ = ["CALIBRATIONS", "MODEL_FAMILIES", "CalibratedLinear", "make_estimator"]
 
 MODEL_FAMILIES = ("logreg", "svm", "sgd", "cnb")
+#: ``temperature``: one temperature. ``temperature+bias``: a temperature and one offset per class (the
+#: first class's is 0), which also moves decisions towards the class balance of the calibration rows.
+CALIBRATIONS = ("temperature", "temperature+bias")
+#: L2 penalty on the class offsets (per unit of mean log-loss), so that a few calibration rows cannot
+#: push an offset far.
+BIAS_PENALTY = 0.01
 
 
 def _linear_parameters(estimator: Any, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -44,13 +50,13 @@ def _as_csr(X: Any) -> sp.csr_matrix:
 
 
 class CalibratedLinear(ClassifierMixin, BaseEstimator):
-    """A linear classifier whose scores are calibrated by temperature scaling.
+    """A linear classifier whose scores are calibrated by temperature scaling (and class offsets).
 
-    The base estimator is fitted on all data; a single temperature ``T`` is fitted on its
-    out-of-fold decision scores by minimising log-loss, and ``predict_proba`` returns
-    ``softmax(decision / T)``. The fitted state is three plain arrays (``coef_``,
-    ``intercept_``, ``classes_``) and a float, which is what makes saved models survive
-    scikit-learn upgrades.
+    The base estimator is fitted on all data; a temperature ``T`` (with ``temperature+bias``, also
+    one offset ``b`` per class) is fitted on its out-of-fold decision scores by minimising log-loss,
+    and ``predict_proba`` returns ``softmax(decision / T + b)``; ``predict`` is its most probable
+    class. The fitted state is plain arrays (``coef_``, ``intercept_``, ``classes_``,
+    ``class_bias_``) and a float, which is what makes saved models survive scikit-learn upgrades.
 
     Parameters
     ----------
@@ -60,16 +66,19 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
         Folds for the out-of-fold scores; 0 or 1 skips calibration (``T = 1``).
     random_state : int
         Seed for the fold split.
+    calibration : {"temperature", "temperature+bias"}
+        What is fitted on the out-of-fold scores (see :data:`CALIBRATIONS`).
 
     ``fit`` takes optional ``groups`` (one id per row): rows sharing an id stay in the same
     calibration fold (``StratifiedGroupKFold``), so an augmented copy of a message is never
     scored by a model trained on another copy of it.
     """
 
-    def __init__(self, estimator: Any = None, *, cv: int = 5, random_state: int = 0):
+    def __init__(self, estimator: Any = None, *, cv: int = 5, random_state: int = 0, calibration: str = "temperature"):
         self.estimator = estimator
         self.cv = cv
         self.random_state = random_state
+        self.calibration = calibration
 
     def _base(self) -> Any:
         return clone(self.estimator) if self.estimator is not None else LogisticRegression(max_iter=3000)
@@ -91,8 +100,11 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
         mask = np.ones(len(y), dtype=bool) if calibration_mask is None else np.asarray(calibration_mask, dtype=bool)
         if mask.shape != (len(y),) or not mask.any():
             raise ValueError("calibration_mask needs one flag per row and at least one row set")
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(f"unknown calibration {self.calibration!r}; choose one of {', '.join(CALIBRATIONS)}")
         self.classes_ = np.unique(y)
         self.temperature_ = 1.0
+        self.class_bias_ = np.zeros(len(self.classes_))
         if self.cv and self.cv > 1 and len(self.classes_) > 1:
             kind = StratifiedKFold if groups is None else StratifiedGroupKFold
             folds = kind(n_splits=self.cv, shuffle=True, random_state=self.random_state)
@@ -101,15 +113,9 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
                 base = self._fit_base(X[train], y[train], None if weight is None else weight[train])
                 coef, intercept = _linear_parameters(base, self.classes_)
                 scores[test] = X[test] @ coef.T + intercept
-            target = np.searchsorted(self.classes_, y)[mask]
-            scores = scores[mask]
-            rows = np.ones(len(target)) if weight is None else weight[mask]
-
-            def loss(log_t: float) -> float:
-                picked = log_softmax(scores / np.exp(log_t), axis=1)[np.arange(len(target)), target]
-                return -float(np.average(picked, weights=rows)) if rows.sum() > 0 else -float(picked.mean())
-
-            self.temperature_ = float(np.exp(minimize_scalar(loss, bounds=(-6, 6), method="bounded").x))
+            rows = None if weight is None else weight[mask]
+            self.temperature_, self.class_bias_ = _fit_calibration(
+                scores[mask], np.searchsorted(self.classes_, y)[mask], rows, with_bias=self.calibration == "temperature+bias")
         self.coef_, self.intercept_ = _linear_parameters(self._fit_base(X, y, weight), self.classes_)
         self.n_features_in_ = X.shape[1]
         return self
@@ -124,11 +130,36 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities, one column per class, rows summing to 1."""
-        return softmax(self.decision_function(X) / self.temperature_, axis=1)
+        return softmax(self._calibrated(X), axis=1)
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class per row."""
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+        return self.classes_[np.argmax(self._calibrated(X), axis=1)]
+
+    def _calibrated(self, X: Any) -> np.ndarray:
+        return self.decision_function(X) / self.temperature_ + getattr(self, "class_bias_", 0.0)
+
+
+def _fit_calibration(scores: np.ndarray, target: np.ndarray, weight: np.ndarray | None, *,
+                     with_bias: bool) -> tuple[float, np.ndarray]:
+    """(temperature, class offsets) minimising the (weighted) log-loss of ``softmax(scores / T + b)``
+    on out-of-fold scores; the offsets (first class fixed at 0, L2 :data:`BIAS_PENALTY`) only
+    ``with_bias``."""
+    n_classes = scores.shape[1]
+    rows = np.ones(len(target)) if weight is None or weight.sum() <= 0 else weight
+    picked_rows = np.arange(len(target))
+
+    def loss(params: np.ndarray) -> float:
+        bias = np.r_[0.0, params[1:]] if with_bias else 0.0
+        picked = log_softmax(scores / np.exp(params[0]) + bias, axis=1)[picked_rows, target]
+        return -float(np.average(picked, weights=rows)) + BIAS_PENALTY * float(np.sum(params[1:] ** 2))
+
+    if not with_bias:
+        found = minimize_scalar(lambda log_t: loss(np.array([log_t])), bounds=(-6, 6), method="bounded")
+        return float(np.exp(found.x)), np.zeros(n_classes)
+    start = np.zeros(n_classes)
+    found = minimize(loss, start, method="L-BFGS-B", bounds=[(-6.0, 6.0)] + [(-10.0, 10.0)] * (len(start) - 1))
+    return float(np.exp(found.x[0])), np.r_[0.0, found.x[1:]]
 
 
 def make_estimator(model: str, *, C: float, alpha: float, random_state: int) -> Any:

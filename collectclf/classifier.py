@@ -35,7 +35,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     model : {"logreg", "svm", "sgd", "cnb"}
-        Linear model family; every family is calibrated by temperature scaling.
+        Linear model family; every family is calibrated (see ``calibration``).
     C, alpha : float
         Regularisation: ``C`` for logreg/svm, ``alpha`` for sgd/cnb.
     word_ngram_range, char_ngram_range : tuple of int
@@ -45,7 +45,10 @@ class Classifier(ClassifierMixin, BaseEstimator):
     rule_weight : float
         Scale of the red-flag indicator columns.
     calibration_cv : int
-        Folds used to fit the temperature.
+        Folds of the out-of-fold scores the calibration is fitted on.
+    calibration : {"temperature", "temperature+bias"}
+        Temperature scaling, or a temperature and one offset per class (see
+        :class:`~collectclf.calibration.CalibratedLinear`).
     truncation_copies : int
         Training-data augmentation: ``fit`` adds this many prefix crops of every training text
         (same label; see :func:`prefix_crops`) so that messages cut short keep their label.
@@ -71,6 +74,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         min_df: int = 2,
         rule_weight: float = 1.0,
         calibration_cv: int = 5,
+        calibration: str = "temperature",
         truncation_copies: int = 0,
         truncation_range: tuple[float, float] = (0.5, 0.95),
         negative_label: str | None = "unrelated",
@@ -84,6 +88,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.min_df = min_df
         self.rule_weight = rule_weight
         self.calibration_cv = calibration_cv
+        self.calibration = calibration
         self.truncation_copies = truncation_copies
         self.truncation_range = truncation_range
         self.negative_label = negative_label
@@ -102,7 +107,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
                 )),
                 ("model", CalibratedLinear(
                     make_estimator(self.model, C=self.C, alpha=self.alpha, random_state=self.random_state),
-                    cv=self.calibration_cv, random_state=self.random_state,
+                    cv=self.calibration_cv, random_state=self.random_state, calibration=self.calibration,
                 )),
             ]
         )

@@ -48,6 +48,7 @@ def write_classifier(clf: Any, directory: str | Path, *, card: str | None = None
         "negative_label": clf.negative_label_,
         "params": {key: list(v) if isinstance(v, tuple) else v for key, v in clf.get_params().items()},
         "temperature": head.temperature_,
+        "class_bias": [float(b) for b in getattr(head, "class_bias_", np.zeros(len(clf.classes_)))],
         "thresholds": clf.thresholds_,
         "versions": library_versions(),
         **clf.metadata_,
@@ -103,12 +104,16 @@ def read_classifier(cls: type, directory: str | Path) -> Any:
     if arrays["coef"].shape[1] != width:
         raise _persist.ModelLoadError(f"{directory}: the weights have {arrays['coef'].shape[1]} columns for {width} features")
     head = CalibratedLinear(make_estimator(clf.model, C=clf.C, alpha=clf.alpha, random_state=clf.random_state),
-                            cv=clf.calibration_cv, random_state=clf.random_state)
+                            cv=clf.calibration_cv, random_state=clf.random_state, calibration=clf.calibration)
     head.classes_ = np.asarray(config["labels"], dtype=object)
     head.coef_, head.intercept_ = arrays["coef"], arrays["intercept"]
     head.temperature_ = float(config["temperature"])
     if not np.isfinite(head.temperature_) or head.temperature_ <= 0:
         raise _persist.ModelLoadError(f"{directory}: the temperature must be a positive number")
+    bias = np.asarray(config.get("class_bias", [0.0] * len(config["labels"])), dtype=np.float64)
+    if bias.shape != (len(config["labels"]),) or not np.all(np.isfinite(bias)):
+        raise _persist.ModelLoadError(f"{directory}: class_bias needs one finite number per label")
+    head.class_bias_ = bias
     head.n_features_in_ = head.coef_.shape[1]
     clf.pipeline_ = Pipeline([("normalize", TextNormalizer().fit([])), ("features", union), ("model", head)])
     clf.classes_ = head.classes_

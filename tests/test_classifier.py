@@ -38,6 +38,35 @@ def test_every_family_fits_and_calibrates(family, tiny_corpus):
     assert model._fitted().named_steps["model"].temperature_ > 0
 
 
+def test_class_offsets_follow_the_calibration_rows_and_move_decisions():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [2.0, 0.0], [1.0, 1.5]])
+    X = np.vstack([centres[k] + rng.normal(0, 0.9, (300, 2)) for k in range(3)])
+    y = np.repeat(["a", "b", "c"], 300)
+    # the calibration rows (say, real messages) are mostly "b": the offsets must lean towards it
+    mask = np.zeros(len(y), dtype=bool)
+    mask[300:600] = True
+    mask[np.r_[0:30, 600:630]] = True
+    plain = CalibratedLinear(cv=3).fit(X, y, calibration_mask=mask)
+    leaning = CalibratedLinear(cv=3, calibration="temperature+bias").fit(X, y, calibration_mask=mask)
+    assert np.all(plain.class_bias_ == 0) and leaning.class_bias_[0] == 0
+    assert leaning.class_bias_[1] > max(leaning.class_bias_[0], leaning.class_bias_[2])
+    np.testing.assert_array_equal(leaning.predict(X), leaning.classes_[leaning.predict_proba(X).argmax(axis=1)])
+    assert (leaning.predict(X) == "b").sum() > (plain.predict(X) == "b").sum()
+    with pytest.raises(ValueError, match="unknown calibration"):
+        CalibratedLinear(calibration="isotonic").fit(X, y)
+
+
+def test_class_offsets_are_saved_and_loaded(tiny_corpus, tmp_path):
+    texts, labels = tiny_corpus
+    model = Classifier(calibration_cv=3, min_df=1, calibration="temperature+bias").fit(texts, labels)
+    loaded = Classifier.from_directory(model.save(tmp_path / "m"))
+    head = loaded._fitted().named_steps["model"]
+    np.testing.assert_allclose(head.class_bias_, model._fitted().named_steps["model"].class_bias_)
+    assert loaded.calibration == "temperature+bias"
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts))
+
+
 def test_clone_cross_validate_and_grid_search(tiny_corpus):
     texts, labels = (np.asarray(x, dtype=object) for x in tiny_corpus)
     estimator = Classifier(calibration_cv=2, min_df=1)

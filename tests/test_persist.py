@@ -73,8 +73,9 @@ def test_no_such_model(tmp_path):
         lambda c: c.update(temperature=c["temperature"] * 10),
         lambda c: c["params"].update(char_ngram_range=[2, 5]),
         lambda c: c.update(thresholds={c["labels"][0]: 0.99}),
+        lambda c: c.update(class_bias=[1.0] * len(c["labels"])),
     ],
-    ids=["labels", "temperature", "ngram-range", "thresholds"],
+    ids=["labels", "temperature", "ngram-range", "thresholds", "class-bias"],
 )
 def test_an_edited_config_is_refused(tiny_model, tmp_path, edit):
     directory = tiny_model.save(tmp_path / "m")
@@ -129,3 +130,18 @@ def test_a_model_retrained_into_the_same_directory_is_loaded_anew(tiny_model, ti
     Classifier("svm", C=0.1, calibration_cv=2).fit(texts, labels).save(directory)
     second = cached_model(directory)
     assert second is not first and second.model == "svm"
+
+
+def test_class_offsets_must_fit_the_labels_even_with_a_matching_checksum(tiny_model, tmp_path):
+    from collectclf._persist import CONFIG_DIGEST, config_digest
+
+    directory = tiny_model.save(tmp_path / "m")
+    path = directory / "config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    assert config["class_bias"] == [0.0] * len(config["labels"])
+    for bad in ([0.0], [float("nan")] * len(config["labels"])):
+        config["class_bias"] = bad
+        config[CONFIG_DIGEST] = config_digest(config)
+        path.write_text(json.dumps(config), encoding="utf-8")
+        with pytest.raises(ModelLoadError, match="class_bias"):
+            collectclf.load(directory)
