@@ -4,7 +4,6 @@ in bounded memory (merged phone backups repeat messages; they are flagged, never
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 
 from .exports import Message
@@ -16,10 +15,18 @@ _SEEN_IN_MEMORY = 1_000_000
 
 
 def message_key(message: Message) -> int:
-    """A signed 64-bit digest of what makes two messages the same (sender, time, text, direction)."""
-    payload = json.dumps([message.sender, message.timestamp, message.text if isinstance(message.text, str) else None,
-                          message.direction], ensure_ascii=False).encode("utf-8", "surrogatepass")
-    return int.from_bytes(hashlib.blake2b(payload, digest_size=8).digest(), "little", signed=True)
+    """A signed 64-bit digest of what makes two messages the same (sender, time, text, direction).
+
+    Each field is length-prefixed (``None`` apart from ``""``), so no two different messages share
+    a payload."""
+    fields = (message.sender, message.timestamp, message.text if isinstance(message.text, str) else None, message.direction)
+    payload = "".join("-" if value is None else f"{len(value)}:{value}" for value in map(_as_field, fields))
+    return int.from_bytes(hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little",
+                          signed=True)
+
+
+def _as_field(value: object) -> str | None:
+    return value if value is None or isinstance(value, str) else str(value)
 
 
 class SeenKeys:
