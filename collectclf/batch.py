@@ -347,8 +347,9 @@ def score_file(
                 for row in journal_rows(journal):
                     output_file.write(row)
             prior = islice(read_messages(path, fmt=fmt, text_column=text_column), done) if done else ()
+            encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps, without its per-call set-up
             for row in _score_resolved(source, reference, labels, options, summary, prior):
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                handle.write(encode(row) + "\n")
                 output_file.write(row)
                 written += 1
                 if progress is not None:

@@ -19,14 +19,17 @@ def message_key(message: Message) -> int:
 
     Each field is length-prefixed (``None`` apart from ``""``), so no two different messages share
     a payload."""
-    fields = (message.sender, message.timestamp, message.text if isinstance(message.text, str) else None, message.direction)
-    payload = "".join("-" if value is None else f"{len(value)}:{value}" for value in map(_as_field, fields))
+    text = message.text if isinstance(message.text, str) else None
+    payload = _field(message.sender) + _field(message.timestamp) + _field(text) + _field(message.direction)
     return int.from_bytes(hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little",
                           signed=True)
 
 
-def _as_field(value: object) -> str | None:
-    return value if value is None or isinstance(value, str) else str(value)
+def _field(value: object) -> str:
+    if value is None:
+        return "-"
+    text = value if isinstance(value, str) else str(value)
+    return f"{len(text)}:{text}"
 
 
 class SeenKeys:

@@ -21,6 +21,7 @@ OUTPUT_KINDS = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".json": "jso
 DEFAULT_TZ = "Asia/Shanghai"
 #: Spreadsheet applications read a cell starting with one of these as a formula (OWASP "CSV injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(_FORMULA_START)
 
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+")
 
@@ -123,8 +124,9 @@ class OutputFile:
 
     def write(self, row: dict[str, Any]) -> None:
         """Add one row (a dict with the output columns; missing ones are empty)."""
-        if self.kind == "csv":
-            self._writer.writerow([spreadsheet_safe(row.get(c)) for c in self.columns])
+        if self.kind == "csv":  # spreadsheet_safe, called only for the few cells it may change
+            self._writer.writerow([spreadsheet_safe(value) if value.__class__ is str and value[:1] in _FORMULA_FIRST else value
+                                   for value in map(row.get, self.columns)])
         elif self.kind == "jsonl":
             self._handle.write(json.dumps({c: row.get(c) for c in self.columns}, ensure_ascii=False) + "\n")
         elif self.kind == "xlsx":
@@ -161,6 +163,8 @@ class OutputFile:
                 self._handle.close()
             elif self.kind == "parquet":
                 self._writer.close()
+            else:
+                self._writer.discard()
         except (OSError, ValueError):
             pass
         self.temporary.unlink(missing_ok=True)
@@ -202,6 +206,14 @@ class _XlsxRows:
             cells.append(cell)
         self.sheet.append(cells)
         self.count += 1
+
+    def discard(self) -> None:
+        """Close the sheets' temporary files without writing a workbook."""
+        for sheet in self.workbook.worksheets:
+            sheet.close()
+            cleanup = getattr(getattr(sheet, "_writer", None), "cleanup", None)  # openpyxl's temporary file
+            if cleanup is not None:
+                cleanup()
 
     def save(self, path: Path) -> None:
         if self.sheet is None:

@@ -673,3 +673,26 @@ def test_sigint_with_workers_prints_one_line_and_no_traceback(tmp_path):
     assert process.returncode == 130, err
     assert err.count("\n") == 1 and "Traceback" not in err and "Warning" not in err, err
     assert "scored rows are kept in" in err and "--resume" in err and journal.exists()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".xlsx", ".parquet"])
+def test_an_interrupted_run_resumes_to_the_same_file_in_every_format(tmp_path, monkeypatch, suffix):
+    """The output is written while rows are scored; --resume rebuilds it from the journal."""
+    source = EXAMPLES / "sms-backup.xml"
+    full = tmp_path / f"full{suffix}"
+    score_file(source, full, options=ScoreOptions(jobs=1, chunk_size=4, progress=False))
+    out = tmp_path / f"out{suffix}"
+    with monkeypatch.context() as patch:
+        _fill_disk_after(patch, 6)
+        with pytest.raises(OSError, match="--resume"):
+            score_file(source, out, options=ScoreOptions(jobs=1, chunk_size=4, progress=False))
+    assert not out.exists() and not out.with_name(out.name + ".tmp").exists()
+    score_file(source, out, options=ScoreOptions(jobs=1, chunk_size=4, progress=False, resume=True))
+    assert not out.with_name(out.name + ".tmp").exists() and not out.with_name(out.name + ".partial.jsonl").exists()
+    if suffix in (".csv", ".jsonl"):
+        assert out.read_bytes() == full.read_bytes()
+    else:
+        import pandas as pd
+
+        read = pd.read_excel if suffix == ".xlsx" else pd.read_parquet
+        pd.testing.assert_frame_equal(read(out), read(full))
