@@ -261,12 +261,110 @@ def _prefilter(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
 _PREFILTERS: tuple[re.Pattern[str] | None, ...] = tuple(_prefilter(rule.pattern) for rule in RULES)
 
 
+def _required_strings(items: Any) -> set[str] | None:
+    """Strings of which every match of a parsed pattern sequence contains at least one (None: unknown).
+
+    Like :func:`_required`, but runs of consecutive literal characters count as one string (联系人
+    rather than 联), so far fewer texts pass; the candidate that common characters make least likely
+    is taken.
+    """
+    candidates: list[set[str]] = []
+    run = ""
+    for op, arg in items:
+        if op is _c.LITERAL:
+            run += chr(arg)
+            continue
+        if run:
+            candidates.append({run})
+            run = ""
+        found: set[str] | None = None
+        if op is _c.IN:
+            found = _required([(op, arg)])
+        elif op is _c.SUBPATTERN:
+            found = _required_strings(arg[-1])
+        elif op is _c.ATOMIC_GROUP:
+            found = _required_strings(arg)
+        elif op is _c.BRANCH:
+            union: set[str] | None = set()
+            for branch in arg[1]:
+                part = _required_strings(branch)
+                if part is None:
+                    union = None
+                    break
+                union |= part
+            found = union or None
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT) and arg[0] >= 1:
+            found = _required_strings(arg[2])
+        if found:
+            candidates.append(found)
+    if run:
+        candidates.append({run})
+    return min(candidates, key=_string_cost) if candidates else None
+
+
+def _string_cost(strings: set[str]) -> float:
+    """How likely a text holds one of ``strings`` (a rough guess: common characters, short strings)."""
+    total = 0.0
+    for string in strings:
+        chance = 0.3 ** (len(string) - 1)
+        for ch in string:
+            chance *= 1.0 if ch in _COMMON else 0.05
+        total += chance
+    return total
+
+
+def _literal_prefilter(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Strings one of which must occur for ``pattern`` to match (None: always run it)."""
+    if pattern.flags & re.IGNORECASE:
+        return None
+    found = _required_strings(_parser.parse(pattern.pattern, pattern.flags & ~re.UNICODE))
+    return frozenset(found) if found else None
+
+
+_LITERALS: tuple[frozenset[str] | None, ...] = tuple(_literal_prefilter(rule.pattern) for rule in RULES)
+_UNFILTERED = frozenset(i for i, strings in enumerate(_LITERALS) if strings is None)
+
+
+@functools.lru_cache(maxsize=1)
+def _literal_matcher() -> Any:
+    """One Aho-Corasick automaton over every rule's required strings: string → the rules needing it
+    (None without ``pyahocorasick``: then only the character prefilters apply)."""
+    try:
+        import ahocorasick
+    except ImportError:
+        return None
+    needed: dict[str, list[int]] = {}
+    for index, strings in enumerate(_LITERALS):
+        for string in strings or ():
+            needed.setdefault(string, []).append(index)
+    automaton = ahocorasick.Automaton()
+    for string, rules in needed.items():
+        automaton.add_word(string, tuple(rules))
+    automaton.make_automaton()
+    return automaton
+
+
+def _possible_rules(normalized_text: str) -> set[int] | None:
+    """Indices of the rules whose required strings occur in the text (None: no matcher, all may)."""
+    automaton = _literal_matcher()
+    if automaton is None:
+        return None
+    possible = set(_UNFILTERED)
+    for _, rules in automaton.iter(normalized_text):
+        possible.update(rules)
+    return possible
+
+
 @functools.lru_cache(maxsize=8192)
 def _rule_hits(normalized_text: str) -> tuple[RuleHit, ...]:
     """Memoised matches: features and evidence of the same batch ask for the same texts. A rule whose
-    prefilter characters are all absent cannot match and is not run (a test checks both ways agree)."""
+    required strings (one Aho-Corasick pass for all rules) or prefilter characters are absent cannot
+    match and is not run (a test checks both ways agree)."""
     hits: list[RuleHit] = []
-    for rule, prefilter in zip(RULES, _PREFILTERS):
+    possible = _possible_rules(normalized_text)
+    for index, (rule, prefilter) in enumerate(zip(RULES, _PREFILTERS)):
+        if possible is not None and index not in possible:
+            continue
         if prefilter is not None and prefilter.search(normalized_text) is None:
             continue
         for match in rule.pattern.finditer(normalized_text):

@@ -93,18 +93,23 @@ def test_the_rule_prefilters_never_drop_a_hit():
     import json
     from pathlib import Path
 
-    from collectclf.rules import _PREFILTERS, RULES, _rule_hits
+    from collectclf.rules import _LITERALS, _PREFILTERS, RULES, _rule_hits
 
     assert len(_PREFILTERS) == len(RULES) and sum(p is not None for p in _PREFILTERS) >= len(RULES) - 2
+    assert len(_LITERALS) == len(RULES) and sum(p is not None for p in _LITERALS) >= len(RULES) - 2
     root = Path(__file__).resolve().parent.parent
-    texts = [json.loads(line)["text"] for line in (root / "data" / "heldout.jsonl").read_text(encoding="utf-8").splitlines()]
+    texts = [json.loads(line)["text"] for name in ("heldout.jsonl", "train.jsonl")
+             for line in (root / "data" / name).read_text(encoding="utf-8").splitlines()]
     for text in map(normalize, texts):
         assert [(h.rule.id, h.start, h.end) for h in _rule_hits.__wrapped__(text)] == _every_rule_run(text)
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("你不还钱就爆通讯录老赖法院起诉转账微信<num>今天前必须上门家人单位联系客服官方app!再次")), max_size=30))
+@given(st.text(alphabet=st.sampled_from(list("你不还钱就爆通讯录老赖法院起诉转账微信<num>今天前必须上门家人单位联系客服官方app!再次"
+                                             "紧急通知告督促协助沟撤销注删除保证手续费验码截图拘留立案判刑曝光横幅抖音新闻报道据悉投诉")),
+               max_size=30))
 def test_the_rule_prefilters_agree_on_random_text(text):
+    """Random text over the characters of rules and of their required strings."""
     from collectclf.rules import _rule_hits
 
     assert [(h.rule.id, h.start, h.end) for h in _rule_hits.__wrapped__(text)] == _every_rule_run(text)
