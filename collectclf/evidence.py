@@ -4,6 +4,7 @@ text (``text[start:end]``), computed from a fitted pipeline's feature row and we
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import numpy as np
@@ -25,14 +26,17 @@ class Explainer:
     """
 
     def __init__(self, pipeline: Any):
-        self.names = [str(name) for name in pipeline.named_steps["features"].get_feature_names_out()]
-        self.rule_columns = {name[len("rules__rule:"):]: j for j, name in enumerate(self.names)
-                             if name.startswith("rules__rule:")}
-        self.is_rule = np.zeros(len(self.names), dtype=bool)
+        names = [str(name) for name in pipeline.named_steps["features"].get_feature_names_out()]
+        self.rule_columns = {name[len("rules__rule:"):]: j for j, name in enumerate(names) if name.startswith("rules__rule:")}
+        self.is_rule = np.zeros(len(names), dtype=bool)
         self.is_rule[list(self.rule_columns.values())] = True
         # n-grams that may be shown at all (two meaningful characters, no placeholder), decided once per feature
-        self.showable = np.fromiter((_meaningful(name) for name in self.names), dtype=bool, count=len(self.names))
-        self.pieces = [tuple(name.split("__", 1)) if "__" in name else ("", name) for name in self.names]
+        self.showable = np.fromiter((_meaningful(name) for name in names), dtype=bool, count=len(names))
+        # (kind, n-gram) of every showable feature, the only ones ever located; the kind strings are shared
+        self.pieces: list[tuple[str, str] | None] = [None] * len(names)
+        for j in np.flatnonzero(self.showable & ~self.is_rule).tolist():
+            kind, _, gram = names[j].partition("__")
+            self.pieces[j] = (sys.intern(kind), gram)
         head = pipeline.named_steps["model"]
         self.column = {str(label): k for k, label in enumerate(head.classes_)}
         coef = np.asarray(head.coef_)
