@@ -180,12 +180,13 @@ class Classifier(ClassifierMixin, BaseEstimator):
         The confidence is ``abstain_below`` when given, otherwise the model's per-label
         threshold for the top label (``thresholds_``, empty unless set) when it has one.
         """
+        proba = np.atleast_2d(proba)
+        names = [str(label) for label in self.classes_]
         labels = []
-        for row in np.atleast_2d(proba):
-            best = int(np.argmax(row))
-            label = str(self.classes_[best])
+        for best, confidence in zip(proba.argmax(axis=1).tolist(), proba.max(axis=1).tolist()):
+            label = names[best]
             limit = abstain_below if abstain_below is not None else self.thresholds_.get(label)
-            labels.append(UNCERTAIN if limit is not None and row[best] < limit else label)
+            labels.append(UNCERTAIN if limit is not None and confidence < limit else label)
         return labels
 
     def scores(self, X: Iterable[object]) -> list[dict[str, float]]:

@@ -67,10 +67,10 @@ def score_texts(reference: Any, texts: Sequence[str], evidence: bool, abstain_be
     negative = getattr(model, "negative_label_", None)
     wanted = [str(c) for c in model.classes_ if str(c) != negative] if evidence else False
     proba, labels, found = model.analyse(list(texts), evidence=wanted, abstain_below=abstain_below, top=3)
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     out = []
-    for row, label, items in zip(proba, labels, found):
-        text = json.dumps([_compact(e) for e in items], ensure_ascii=False, separators=(",", ":")) if items else ""
-        out.append((label, [round(float(p), 6) for p in row], text))
+    for row, label, items in zip(proba.round(6).tolist(), labels, found):
+        out.append((label, row, encode([_compact(e) for e in items]) if items else ""))
     return out
 
 
