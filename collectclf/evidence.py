@@ -68,47 +68,59 @@ class Explainer:
         candidates = np.flatnonzero(contributions > 0)
         ranked = candidates[np.argsort(-contributions[candidates], kind="stable")][: 3 * top + 4]
         locator = _Locator(normalized)
-        ngrams: list[Evidence] = []
+        pieces: list[list[Any]] = []  # [start, end, weight]: plain lists until the pieces are final
         # overlapping n-grams (通讯, 讯录, 通讯录) are one piece of evidence: their union, at the best weight
+        text = normalized.text
         for j, weight in zip(indices[ranked].tolist(), contributions[ranked].tolist()):
-            span = locator.find(*self.pieces[j])
-            if span is None:
+            kind, gram = self.pieces[j]
+            if kind == "chars":  # the common case, inline: where the n-gram first occurs
+                at = text.find(gram)
+                if at < 0:
+                    continue
+                first, last = normalized.original_span(at, at + len(gram))
+            else:
+                span = locator.find(kind, gram)
+                if span is None:
+                    continue
+                first, last = span
+            if rule_spans and _overlaps_any(first, last, rule_spans):
                 continue
-            first, last = span
-            if any(first < b and a < last for a, b in rule_spans):
-                continue
-            for n, item in enumerate(ngrams):
-                if first < item.end and item.start < last:
-                    start, end = min(item.start, first), max(item.end, last)
-                    ngrams[n] = Evidence("ngram", raw[start:end], start, end, label, item.weight)
+            for piece in pieces:
+                if first < piece[1] and piece[0] < last:
+                    piece[0], piece[1] = min(piece[0], first), max(piece[1], last)
                     break
             else:
-                if len(ngrams) < top:
-                    ngrams.append(Evidence("ngram", raw[first:last], first, last, label, round(weight, 4)))
+                if len(pieces) < top:
+                    pieces.append([first, last, round(weight, 4)])
         # a union can swallow another piece: keep the pieces disjoint
-        merged: list[Evidence] = []
-        for item in sorted(ngrams, key=lambda e: (e.start, -e.end)):
-            if merged and item.start < merged[-1].end:
+        merged: list[list[Any]] = []
+        for piece in sorted(pieces, key=lambda p: (p[0], -p[1])):
+            if merged and piece[0] < merged[-1][1]:
                 previous = merged[-1]
-                end = max(previous.end, item.end)
-                merged[-1] = Evidence("ngram", raw[previous.start:end], previous.start, end, label,
-                                      max(previous.weight, item.weight))
+                previous[1], previous[2] = max(previous[1], piece[1]), max(previous[2], piece[2])
             else:
-                merged.append(item)
-        ngrams = sorted((_trimmed(raw, item) for item in merged), key=lambda e: -e.weight)
+                merged.append(piece)
+        ngrams = [Evidence("ngram", raw[start:end], start, end, label, weight)
+                  for start, end, weight in sorted((_trimmed(raw, *piece) for piece in merged), key=lambda p: -p[2])]
         return found + ngrams
 
 
-def _trimmed(raw: str, item: Evidence) -> Evidence:
-    """The piece without punctuation or spaces at either end (a union of n-grams can start on a comma)."""
-    start, end = item.start, item.end
-    while start < end and not raw[start].isalnum():
-        start += 1
-    while end > start and not raw[end - 1].isalnum():
-        end -= 1
-    if (start, end) == (item.start, item.end) or end - start < 2:
-        return item
-    return Evidence("ngram", raw[start:end], start, end, item.label, item.weight)
+def _overlaps_any(first: int, last: int, spans: list[tuple[int, int]]) -> bool:
+    for start, end in spans:
+        if first < end and start < last:
+            return True
+    return False
+
+
+def _trimmed(raw: str, start: int, end: int, weight: float) -> tuple[int, int, float]:
+    """The piece without punctuation or spaces at either end (a union of n-grams can start on a comma),
+    unless fewer than two characters would be left."""
+    first, last = start, end
+    while first < last and not raw[first].isalnum():
+        first += 1
+    while last > first and not raw[last - 1].isalnum():
+        last -= 1
+    return (start, end, weight) if last - first < 2 else (first, last, weight)
 
 
 _MEANINGFUL_CHAR = re.compile(r"[\w]", re.UNICODE)
