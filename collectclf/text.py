@@ -171,7 +171,7 @@ _MONEY = re.compile(
 _NUMBER = re.compile(
     r"\d(?:[,.:]?(?:\d|[x*](?![a-wyz])))*"  # digits, with any masked digits that follow (13x, 2,xxx)
     # masked digits, with any digits that follow (xxxx, x天, **1234); a trailing x is not a word's start
-    r"|(?P<mask>(?:(?<![a-z\d,.:*])x|(?<![\d,.:*])\*)(?:[,.:]?[x*])*(?:[,.:]?\d)*(?:(?<=\d)|(?![a-z])))"
+    r"|(?P<mask>(?:(?<![a-z\d,.:*>])x|(?<![\d,.:*])\*)(?:[,.:]?[x*])*(?:[,.:]?\d)*(?:(?<=\d)|(?![a-z])))"
 )
 
 

@@ -220,3 +220,10 @@ def test_step_triggers_never_change_the_output():
     for text in samples:
         assert normalize(text) == every_step(text), text
         assert normalize_with_offsets(text).text == every_step(text), text
+
+
+def test_a_mask_letter_after_a_masked_number_stays_idempotent():
+    """Found by hypothesis: '*3x期' normalised to '<num>x期', which a second pass turned into '<num><num>期'."""
+    for text in ("*3x期", "尾号*3x天", "**12x月"):
+        once = normalize(text)
+        assert normalize(once) == once
