@@ -144,9 +144,10 @@ def _char_table() -> _CharTable:
 
 
 # --------------------------------------------------------------------------- masking patterns
+_TLD = r"\.(?:cn|com|net|cc|top|xyz|vip|me|io|ly|co|org|app|link|club|site)"
 _URL = re.compile(
     r"(?:https?://|www\.)[^\s\u3000-\u303f\uff00-\uffef" + _CJK + r"]+"
-    r"|(?<![a-z0-9.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:cn|com|net|cc|top|xyz|vip|me|io|ly|co|org|app|link|club|site)"
+    r"|(?<![a-z0-9.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*" + _TLD +
     r"(?:/[^\s" + _CJK + r"，。！？]*)?"
 )
 _ID = re.compile(r"(?<![0-9a-z])\d{6}(?:\d{8}|[x*]{6,8})\d{3}[\dx](?![0-9a-z])|(?<![0-9a-z])\d{17}[\dx](?![0-9a-z])")
@@ -294,20 +295,22 @@ _STEPS: tuple[tuple[re.Pattern[str], _Rewrite], ...] = (
 
 
 # Per step, a cheap search that must succeed for the step to change anything: texts without it skip
-# the step (most texts have no digits to mask, no template slots, no spelling tricks). The steps'
-# output is the same either way; a test compares against running every step.
+# the step (most texts have no digits to mask, no template slots, no spelling tricks). Each is what
+# every match of its step contains (a slot's opening character, or a bracket before a field word; a
+# link's :// or www. or top-level domain; six digits in a row for an ID; four digits then four more or a
+# mask for a card; the first three digits of a phone number of some kind). The steps' output is the same either way; a test compares against running every step.
 _TRIGGERS: tuple[re.Pattern[str] | None, ...] = (
     re.compile(r"\s"),
     re.compile(" "),
-    re.compile(r"[{$%#@<\[【]"),
-    re.compile(r"[.:]"),
+    re.compile(r"[{$%#@<]|[\[【][\u4e00-\u9fffa-z_]{0,6}(?:" + _FIELD_WORDS + ")"),
+    re.compile(r"://|www\.|" + _TLD),
     DOMAIN_TRIGGER,
     re.compile(_SEP_CLASS),
     re.compile("[覆瞭]"),
     re.compile(f"[{_CN_NUM}]"),
-    re.compile(r"\d"),
-    re.compile(r"\d"),
-    re.compile(r"\d"),
+    re.compile(r"\d{6}"),
+    re.compile(r"\d{4}(?:[ -]?\d{4}|[x*])"),
+    re.compile(r"1[3-9]\d|[48]00|0\d\d|9[56]\d|106"),
     re.compile(r"[\dx*]"),
     re.compile(r"[\dx*]"),
     re.compile(r"\s"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -215,11 +217,29 @@ def test_step_triggers_never_change_the_output():
         return out.strip()
 
     samples = ["威 xie 你", "爆光你", "zhengxin 有问题", "征芯异常", "逾*期3天", "两千元", "回覆我", "电话13812345678",
-               "尾号****1234", "{name}您好", "h t t p s : / / a . c n", "wei xie", "ｗｅｉ胁", "催·收", "欠款x,xxx.xx元"]
+               "尾号****1234", "{name}您好", "h t t p s : / / a . c n", "wei xie", "ｗｅｉ胁", "催·收", "欠款x,xxx.xx元",
+               "卡号6222 0212 3456 7890", "6222****1234", "身份证110101199001011234", "热线95588", "4008001234",
+               "010-12345678", "10690000001", "www.abc.com", "【尾号】", "[姓名]您好", "点击abc.cn/x"]
+    root = Path(__file__).resolve().parent.parent
+    samples += [json.loads(line)["text"] for name in ("heldout.jsonl", "train.jsonl")
+                for line in (root / "data" / name).read_text(encoding="utf-8").splitlines()]
     assert len(_TRIGGERS) == len(_STEPS)
     for text in samples:
         assert normalize(text) == every_step(text), text
         assert normalize_with_offsets(text).text == every_step(text), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789 -*x.:/+￥元块【】[]{}<>#$%@姓名金额尾号wcnom逾期征信威胁催收两千三")),
+               max_size=40))
+def test_step_triggers_never_change_the_output_on_random_text(text):
+    """Digits, masks, brackets and link pieces mixed at random: skipped steps must not matter."""
+    from collectclf.text import _STEPS, _char_table, _sub
+
+    out = text.translate(_char_table())
+    for pattern, rewrite in _STEPS:
+        out = _sub(pattern, rewrite, out)
+    assert normalize(text) == out.strip() == normalize_with_offsets(text).text
 
 
 def test_a_mask_letter_after_a_masked_number_stays_idempotent():
