@@ -99,7 +99,7 @@ class Summary:
 # --------------------------------------------------------------------------- scoring
 def _prepare(message: Message, options: ScoreOptions) -> tuple[str | None, list[str], str | None]:
     """(text to score or None, flags, error) for one message."""
-    flags = [f for f in message.flags.split(",") if f]
+    flags = [f for f in message.flags.split(",") if f] if message.flags else []
     if message.error:
         return None, flags, message.error
     if options.incoming_only and message.direction not in ("in", "other"):  # unknown direction counts as incoming

@@ -115,13 +115,16 @@ _DIRECTION_WORDS = {
 }
 
 
+_DIRECTION_OF = {word: direction for direction, words in _DIRECTION_WORDS.items() for word in words}
+
+
 def parse_direction(value: Any) -> str:
     """in/out/draft/other from the many codes exports use."""
+    found = _DIRECTION_OF.get(value) if isinstance(value, str) else None  # the exact code, most of the time
+    if found is not None:
+        return found
     text = str(value).strip().lower() if value is not None else ""
-    for direction, words in _DIRECTION_WORDS.items():
-        if text in words:
-            return direction
-    return "other"
+    return _DIRECTION_OF.get(text, "other")
 
 
 def _clean_meta(value: Any) -> str:
