@@ -81,7 +81,8 @@ def make_word_vectorizer(ngram_range: tuple[int, int] = (1, 2), min_df: int = 2)
 
 class CharTfidf(TfidfVectorizer):
     """``TfidfVectorizer(analyzer="char")`` whose ``transform`` finds the vocabulary's n-grams with one
-    compiled Aho-Corasick pass (``pyahocorasick``) instead of building a Python string per n-gram.
+    compiled Aho-Corasick pass (``pyahocorasick``) instead of building a Python string per n-gram, and
+    its single characters with one array lookup for the whole batch.
 
     Every occurrence of a vocabulary n-gram is an occurrence of that n-gram, so the counts, the
     TF-IDF weights and the normalised rows equal scikit-learn's (a test compares them). Fitting is
@@ -93,8 +94,10 @@ class CharTfidf(TfidfVectorizer):
         state.pop("_matcher_for", None)  # rebuilt lazily where it is needed
         return state
 
-    def _matcher(self) -> Any:
-        """The automaton of the current ``vocabulary_`` (rebuilt when a fit or a load replaces it)."""
+    def _matcher(self) -> tuple[Any, np.ndarray] | None:
+        """(automaton of the vocabulary's n-grams of two or more characters, column of each single
+        character by code point or -1) for the current ``vocabulary_``, rebuilt when a fit or a
+        load replaces it; None without ``pyahocorasick``."""
         built = self.__dict__.get("_matcher_for")
         if built is not None and built[0] is self.vocabulary_:
             return built[1]
@@ -103,28 +106,46 @@ class CharTfidf(TfidfVectorizer):
         except ImportError:
             return None
         automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        single = np.full(0x110000, -1, dtype=np.int32)
         for term, column in self.vocabulary_.items():
-            automaton.add_word(term, column)
-        automaton.make_automaton()
-        self._matcher_for = (self.vocabulary_, automaton)
-        return automaton
+            if len(term) == 1:
+                single[ord(term)] = column
+            else:
+                automaton.add_word(term, column)
+        if len(automaton):
+            automaton.make_automaton()
+        self._matcher_for = (self.vocabulary_, (automaton, single))
+        return automaton, single
 
     def transform(self, raw_documents: Any) -> sp.csr_matrix:
         if self.analyzer != "char" or self.lowercase or not getattr(self, "vocabulary_", None):
             return super().transform(raw_documents)
-        automaton = self._matcher()
-        if automaton is None:
+        matcher = self._matcher()
+        if matcher is None:
             return super().transform(raw_documents)
+        automaton, single = matcher
         spaces = _WHITE_SPACES
         prepare = self.preprocessor or (lambda text: text)
+        texts = [spaces.sub(" ", prepare(document)) for document in raw_documents]
+        # longer n-grams: one automaton pass per text
         indices: list[int] = []
         indptr = [0]
-        for document in raw_documents:
-            text = spaces.sub(" ", prepare(document))
-            indices.extend(map(_SECOND, automaton.iter(text)))
-            indptr.append(len(indices))
-        counts = sp.csr_matrix((np.ones(len(indices), dtype=self.dtype), np.asarray(indices, dtype=np.int64),
-                                np.asarray(indptr, dtype=np.int64)), shape=(len(indptr) - 1, len(self.vocabulary_)))
+        if len(automaton):
+            for text in texts:
+                indices.extend(map(_SECOND, automaton.iter(text)))
+                indptr.append(len(indices))
+        else:
+            indptr.extend([0] * len(texts))
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(np.asarray(indptr, dtype=np.int64)))
+        # single characters: one array lookup for the whole batch
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        columns = single[codes]
+        known = columns >= 0
+        rows = np.concatenate([rows, np.repeat(np.arange(len(texts), dtype=np.int64), lengths)[known]])
+        columns = np.concatenate([np.asarray(indices, dtype=np.int64), columns[known]])
+        counts = sp.csr_matrix((np.ones(len(rows), dtype=self.dtype), (rows, columns)),
+                               shape=(len(texts), len(self.vocabulary_)))
         counts.sum_duplicates()
         return self._tfidf.transform(counts, copy=False)
 
