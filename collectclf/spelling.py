@@ -100,36 +100,71 @@ def restore_domain_word(match: re.Match[str]) -> str | None:
     return word
 
 
-def _domain_trigger() -> re.Pattern[str]:
+class _DomainTrigger:
     """Where a domain-word spelling can differ from the plain word (the step is skipped elsewhere).
 
     A spelling that differs is made of two or more pieces (a domain character, a homophone, or
-    pinyin) and has a separator between two pieces, a homophone next to another piece, pinyin
-    touching a domain character (the pinyin's last letter before it, or its first letter after it),
-    or is all pinyin of at least five letters (shorter pinyin is never restored).
+    pinyin) and has a separator between two pieces, pinyin touching a domain character (the
+    pinyin's last letter before it, or its first letter after it), is all pinyin of at least five
+    letters (shorter pinyin is never restored), or has a homophone right next to a piece that can
+    stand beside it in that word (协 after 威/危/葳 or pinyin ending in i; a lone 协 in 协商 cannot start
+    a spelling of 威胁). Those pairs are found with one Aho-Corasick pass when ``pyahocorasick`` is
+    there, else any homophone next to any piece counts.
     """
-    canonical = {ch for word in _DOMAIN_WORDS for ch in word}
-    alternative: set[str] = set()  # any character spelling a domain character other than itself (爆 in 爆光 → 曝光)
-    pinyin: set[str] = set()
-    for word in _DOMAIN_WORDS:
-        for k, ch in enumerate(word):
-            options = [*_DOMAIN_SPELLINGS.get(ch, ()), *(h[k] for h in _DOMAIN_HOMOPHONES.get(word, ()))]
-            alternative.update(c for option in options for c in option if c != ch and not _is_letter(c))
-            pinyin.update(option for option in options if all(_is_letter(c) for c in option))
 
-    def chars(items: set[str]) -> str:
-        return "[" + "".join(re.escape(c) for c in sorted(items)) + "]"
+    def __init__(self) -> None:
+        canonical = {ch for word in _DOMAIN_WORDS for ch in word}
+        alternative: set[str] = set()  # characters spelling a domain character other than itself (爆 in 爆光 → 曝光)
+        pinyin: set[str] = set()
+        pairs: set[str] = set()  # a homophone and a neighbour it can have inside a spelling
+        for word in _DOMAIN_WORDS:
+            options = [self._options(word, k) for k in range(len(word))]
+            for k, ch in enumerate(word):
+                alternative.update(c for option in options[k] for c in option if c != ch and not _is_letter(c))
+                pinyin.update(option for option in options[k] if all(_is_letter(c) for c in option))
+                homophones = {option for option in options[k] if len(option) == 1 and option != ch and not _is_letter(option)}
+                for h in homophones:
+                    if k > 0:
+                        pairs.update(option[-1] + h for option in options[k - 1])
+                    if k + 1 < len(word):
+                        pairs.update(h + option[0] for option in options[k + 1])
 
-    domain, homophone = chars(canonical), chars(alternative)
-    piece = "[" + chars(canonical | alternative)[1:-1] + "a-zü]"
-    last_letter, first_letter = chars({p[-1] for p in pinyin}), chars({p[0] for p in pinyin})
-    sep = SEP_CLASS
-    return re.compile(f"{piece}{sep}+{piece}|{homophone}{piece}|{piece}{homophone}|{last_letter}{domain}|{domain}{first_letter}"
-                      "|[a-zü]{5}")
+        def chars(items: set[str]) -> str:
+            return "[" + "".join(re.escape(c) for c in sorted(items)) + "]"
+
+        domain, homophone = chars(canonical), chars(alternative)
+        piece = "[" + chars(canonical | alternative)[1:-1] + "a-zü]"
+        last_letter, first_letter = chars({p[-1] for p in pinyin}), chars({p[0] for p in pinyin})
+        common = f"{piece}{SEP_CLASS}+{piece}|{last_letter}{domain}|{domain}{first_letter}|[a-zü]{{5}}"
+        self._pairs = _pair_matcher(pairs)
+        self._pattern = re.compile(common if self._pairs is not None else f"{common}|{homophone}{piece}|{piece}{homophone}")
+
+    @staticmethod
+    def _options(word: str, k: int) -> list[str]:
+        ch = word[k]
+        return [ch, *_DOMAIN_SPELLINGS.get(ch, ()), *(h[k] for h in _DOMAIN_HOMOPHONES.get(word, ()))]
+
+    def search(self, text: str) -> bool:
+        """Whether a spelling that differs from its domain word may be in ``text``."""
+        if self._pattern.search(text):
+            return True
+        return self._pairs is not None and next(self._pairs.iter(text), None) is not None
+
+
+def _pair_matcher(pairs: set[str]) -> object | None:
+    try:
+        import ahocorasick
+    except ImportError:
+        return None
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_LENGTH)
+    for pair in pairs:
+        automaton.add_word(pair)
+    automaton.make_automaton()
+    return automaton
 
 
 def _is_letter(ch: str) -> bool:
     return "a" <= ch <= "z" or ch == "ü"
 
 
-DOMAIN_TRIGGER = _domain_trigger()
+DOMAIN_TRIGGER = _DomainTrigger()
