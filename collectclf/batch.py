@@ -149,6 +149,8 @@ def _score_resolved(
         return chunk, states, wanted
 
     staged = (work(item) for item in prepared)
+    p_columns = [f"p_{name}" for name in labels]
+    empty: dict[str, Any] = {"label": "", **dict.fromkeys(p_columns), "evidence": "", "error": "", "flags": ""}
     if jobs == 1:
         results = ((chunk, states, wanted, score_texts(reference, wanted, options.evidence, options.abstain_below))
                    for chunk, states, wanted in staged)
@@ -162,7 +164,7 @@ def _score_resolved(
                 if seen_keys.add(_key(message)) and message.text:
                     flags.append("duplicate")
                     summary.duplicates += 1
-                row = _row(message, options, labels)
+                row = _row(message, options, empty)
                 if text is not None:
                     result = fresh.get(text) or cache.get(text)
                     if result is None:  # evicted between dispatch and collection: score now
@@ -172,7 +174,8 @@ def _score_resolved(
                     cache.move_to_end(text)
                     if options.redact and evidence:
                         evidence = redact_evidence(evidence)
-                    row.update(label=label, evidence=evidence, **{f"p_{name}": p for name, p in zip(labels, proba)})
+                    row["label"], row["evidence"] = label, evidence
+                    row.update(zip(p_columns, proba))
                     summary.scored += 1
                     summary.labels[label] += 1
                 elif error:
@@ -252,7 +255,8 @@ def _chunked(items: Iterator[Message], size: int) -> Iterator[list[Message]]:
         yield chunk
 
 
-def _row(message: Message, options: ScoreOptions, labels: list[str]) -> dict[str, Any]:
+def _row(message: Message, options: ScoreOptions, empty: dict[str, Any]) -> dict[str, Any]:
+    """The output row of a message before scoring: its own columns, then ``empty`` (label, p_*, …)."""
     sender = message.sender
     text = message.text if isinstance(message.text, str) else as_text(message.text) if message.text is not None else ""
     sender, text = printable(sender), printable(text)
@@ -264,7 +268,7 @@ def _row(message: Message, options: ScoreOptions, labels: list[str]) -> dict[str
                            "local_time": local_time(message.timestamp, options.tz), "direction": message.direction}
     if options.include_text:
         row["text"] = text
-    row.update({"label": "", **{f"p_{name}": None for name in labels}, "evidence": "", "error": "", "flags": ""})
+    row.update(empty)
     return row
 
 

@@ -62,7 +62,7 @@ def _utc_from_epoch(value: Any, unit: str = "auto") -> str | None:
     seconds = number / 1000 if unit == "ms" or (unit == "auto" and number > 1e11) else number
     if not 631152000 <= seconds <= 4102444800:
         return None
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(seconds), tz=timezone.utc).isoformat()[:19] + "Z"  # whole seconds
 
 
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y.%m.%d %H:%M:%S",
