@@ -384,3 +384,16 @@ def test_cli_train_with_search(corpus_csv, tmp_path, capsys):
     assert config["params"]["char_ngram_range"] == search["best_params"]["char_ngram_range"]
     assert search["best_macro_f1"] == max(row["macro_f1_mean"] for row in search["results"])
     assert "Parameter search" in (model_dir / "MODEL_CARD.md").read_text(encoding="utf-8")
+
+
+def test_cli_train_takes_the_calibration_with_class_offsets(tmp_path, capsys):
+    corpus = _write_csv(tmp_path / "c.csv", ROWS)
+    argv = ["train", str(corpus), "-o", str(tmp_path / "m"), "--cv", "0", "--quiet", "--param", "calibration_cv=3", "min_df=1"]
+    assert main([*argv, "calibration=temperature+bias"]) == 0
+    config = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))
+    assert config["params"]["calibration"] == "temperature+bias"
+    assert len(config["class_bias"]) == 3 and config["class_bias"][0] == 0 and any(config["class_bias"][1:])
+    capsys.readouterr()
+    assert main([*argv[:3], str(tmp_path / "m2"), *argv[4:], "calibration=isotonic"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown calibration 'isotonic'" in err[0]
