@@ -30,19 +30,22 @@ class Explainer:
         self.rule_columns = {name[len("rules__rule:"):]: j for j, name in enumerate(names) if name.startswith("rules__rule:")}
         self.is_rule = np.zeros(len(names), dtype=bool)
         self.is_rule[list(self.rule_columns.values())] = True
-        # n-grams that may be shown at all (two meaningful characters, no placeholder), decided once per feature
-        self.showable = np.fromiter((_meaningful(name) for name in names), dtype=bool, count=len(names))
-        # (kind, n-gram) of every showable feature, the only ones ever located; the kind strings are shared
+        # n-grams that may be shown at all (two meaningful characters, no placeholder, not a rule column),
+        # decided once per feature
+        shown = np.fromiter((_meaningful(name) for name in names), dtype=bool, count=len(names)) & ~self.is_rule
+        # (kind, n-gram) of every shown feature, the only ones ever located; the kind strings are shared
         self.pieces: list[tuple[str, str] | None] = [None] * len(names)
-        for j in np.flatnonzero(self.showable & ~self.is_rule).tolist():
+        for j in np.flatnonzero(shown).tolist():
             kind, _, gram = names[j].partition("__")
             self.pieces[j] = (sys.intern(kind), gram)
         head = pipeline.named_steps["model"]
         self.column = {str(label): k for k, label in enumerate(head.classes_)}
         coef = np.asarray(head.coef_)
-        self.relative_coef = coef - coef.mean(axis=0, keepdims=True)
-        # the same weights with every feature that may not be shown as an n-gram set to zero
-        self.ngram_coef = np.where(self.showable & ~self.is_rule, self.relative_coef, 0.0)
+        relative_coef = coef - coef.mean(axis=0, keepdims=True)
+        # n-gram weights with every feature that may not be shown set to zero; the rule columns' own weights
+        # apart (a few columns), so that the model's weights are copied once, not twice
+        self.ngram_coef = np.where(shown, relative_coef, 0.0)
+        self.rule_coef = {j: relative_coef[:, j].copy() for j in self.rule_columns.values()}
 
     def evidence(self, raw: str, normalized: Normalized, indices: np.ndarray, values: np.ndarray, label: str,
                  top: int) -> list[Evidence]:
@@ -54,8 +57,8 @@ class Explainer:
         hits = find_rule_hits(normalized.text)
         if hits:
             rule_mask = self.is_rule[indices]
-            rule_weights = dict(zip(indices[rule_mask].tolist(),
-                                    (values[rule_mask] * self.relative_coef[k, indices[rule_mask]]).tolist()))
+            rule_weights = {j: value * float(self.rule_coef[j][k])
+                            for j, value in zip(indices[rule_mask].tolist(), values[rule_mask].tolist())}
             for hit in hits:
                 start, end = normalized.original_span(hit.start, hit.end)
                 if len(_MEANINGFUL_CHAR.findall(raw[start:end])) < 2:
@@ -137,20 +140,17 @@ def _meaningful(feature_name: str) -> bool:
 
 
 class _Locator:
-    """Finds where a showable word n-gram (``words``, "a b") or character n-gram (``chars``, "abc")
-    occurs, as a span of the original text."""
+    """Finds where a shown word n-gram (``words``, "a b") occurs, as a span of the original text
+    (character n-grams are located inline in :meth:`Explainer.evidence`: one ``str.find``)."""
 
     def __init__(self, normalized: Normalized):
         self.normalized = normalized
         self._tokens: list[tuple[str, int, int]] | None = None
 
     def find(self, kind: str, gram: str) -> tuple[int, int] | None:
-        """The span, or None when absent; ``gram`` is showable (see :func:`_meaningful`): no
-        placeholder symbol, at least two meaningful characters."""
+        """The span, or None when absent; ``gram`` is shown (see :func:`_meaningful`): no placeholder
+        symbol, at least two meaningful characters."""
         text = self.normalized.text
-        if kind == "chars":
-            at = text.find(gram)
-            return None if at < 0 else self.normalized.original_span(at, at + len(gram))
         if kind == "words":
             wanted = gram.split(" ")
             joined = "".join(wanted)
