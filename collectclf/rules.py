@@ -204,14 +204,24 @@ _COMMON = set("的一是不了人我在有他这中大来上个国到说们为�
               "直服题度统字请失款您贷借钱逾账户元号")
 
 
-def _required(items: Any) -> set[str] | None:
-    """Characters of which every match of a parsed pattern sequence contains at least one (None: unknown).
+def _required(items: Any, *, strings: bool = False) -> set[str] | None:
+    """Characters (``strings``: strings) of which every match of a parsed pattern sequence contains at
+    least one (None: unknown).
 
-    Of a sequence's mandatory elements the least common set is taken; a branch needs one of its
-    alternatives' sets; optional, negated, wildcard and zero-width elements give None.
+    Of a sequence's mandatory elements the least likely set is taken; a branch needs one of its
+    alternatives' sets; optional, negated, wildcard and zero-width elements give None. With
+    ``strings``, a run of consecutive literal characters counts as one string (联系人 rather than 联),
+    so far fewer texts pass.
     """
-    best: set[str] | None = None
+    candidates: list[set[str]] = []
+    run = ""
     for op, arg in items:
+        if op is _c.LITERAL and strings:
+            run += chr(arg)
+            continue
+        if run:
+            candidates.append({run})
+            run = ""
         found: set[str] | None = None
         if op is _c.LITERAL:
             found = {chr(arg)}
@@ -227,23 +237,25 @@ def _required(items: Any) -> set[str] | None:
                     break
             found = chars or None
         elif op is _c.SUBPATTERN:
-            found = _required(arg[-1])
+            found = _required(arg[-1], strings=strings)
         elif op is _c.ATOMIC_GROUP:
-            found = _required(arg)
+            found = _required(arg, strings=strings)
         elif op is _c.BRANCH:
             union: set[str] = set()
             for branch in arg[1]:
-                part = _required(branch)
+                part = _required(branch, strings=strings)
                 if part is None:
                     union = set()
                     break
                 union |= part
             found = union or None
         elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT) and arg[0] >= 1:
-            found = _required(arg[2])
-        if found and (best is None or _cost(found) < _cost(best)):
-            best = found
-    return best
+            found = _required(arg[2], strings=strings)
+        if found:
+            candidates.append(found)
+    if run:
+        candidates.append({run})
+    return min(candidates, key=_string_cost if strings else _cost) if candidates else None
 
 
 def _cost(chars: set[str]) -> float:
@@ -261,47 +273,6 @@ def _prefilter(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
 _PREFILTERS: tuple[re.Pattern[str] | None, ...] = tuple(_prefilter(rule.pattern) for rule in RULES)
 
 
-def _required_strings(items: Any) -> set[str] | None:
-    """Strings of which every match of a parsed pattern sequence contains at least one (None: unknown).
-
-    Like :func:`_required`, but runs of consecutive literal characters count as one string (联系人
-    rather than 联), so far fewer texts pass; the candidate that common characters make least likely
-    is taken.
-    """
-    candidates: list[set[str]] = []
-    run = ""
-    for op, arg in items:
-        if op is _c.LITERAL:
-            run += chr(arg)
-            continue
-        if run:
-            candidates.append({run})
-            run = ""
-        found: set[str] | None = None
-        if op is _c.IN:
-            found = _required([(op, arg)])
-        elif op is _c.SUBPATTERN:
-            found = _required_strings(arg[-1])
-        elif op is _c.ATOMIC_GROUP:
-            found = _required_strings(arg)
-        elif op is _c.BRANCH:
-            union: set[str] | None = set()
-            for branch in arg[1]:
-                part = _required_strings(branch)
-                if part is None:
-                    union = None
-                    break
-                union |= part
-            found = union or None
-        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT) and arg[0] >= 1:
-            found = _required_strings(arg[2])
-        if found:
-            candidates.append(found)
-    if run:
-        candidates.append({run})
-    return min(candidates, key=_string_cost) if candidates else None
-
-
 def _string_cost(strings: set[str]) -> float:
     """How likely a text holds one of ``strings`` (a rough guess: common characters, short strings)."""
     total = 0.0
@@ -317,7 +288,7 @@ def _literal_prefilter(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """Strings one of which must occur for ``pattern`` to match (None: always run it)."""
     if pattern.flags & re.IGNORECASE:
         return None
-    found = _required_strings(_parser.parse(pattern.pattern, pattern.flags & ~re.UNICODE))
+    found = _required(_parser.parse(pattern.pattern, pattern.flags & ~re.UNICODE), strings=True)
     return frozenset(found) if found else None
 
 
