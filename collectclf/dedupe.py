@@ -19,12 +19,8 @@ def message_key(message: Message) -> int:
 
     Each field is length-prefixed (``None`` apart from ``""``), so no two different messages share
     a payload."""
-    sender, timestamp, text, direction = message.sender, message.timestamp, message.text, message.direction
-    if type(sender) is str and type(timestamp) is str and type(text) is str and type(direction) is str:
-        payload = f"{len(sender)}:{sender}{len(timestamp)}:{timestamp}{len(text)}:{text}{len(direction)}:{direction}"
-    else:  # the same payload, field by field
-        text = text if isinstance(text, str) else None
-        payload = _field(sender) + _field(timestamp) + _field(text) + _field(direction)
+    text = message.text if isinstance(message.text, str) else None
+    payload = _field(message.sender) + _field(message.timestamp) + _field(text) + _field(message.direction)
     return int.from_bytes(hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little",
                           signed=True)
 

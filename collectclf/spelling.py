@@ -61,6 +61,13 @@ _DOMAIN_WORDS: tuple[str, ...] = (
 SEP_CLASS = r"[\s★☆*＊·•・.\-_|/~+#^※丨丶]"
 
 
+def _spellings(word: str, k: int) -> list[str]:
+    """The ways the ``k``-th character of a domain word may be written: itself, its pinyin and
+    homophone characters, and that position of the word's whole-word homophones."""
+    options = [word[k], *_DOMAIN_SPELLINGS.get(word[k], ())]
+    return options + [h[k] for h in _DOMAIN_HOMOPHONES.get(word, ()) if h[k] not in options]
+
+
 def _domain_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     """One regex matching any mixed spelling of a domain word, and a lookup back to the word.
 
@@ -72,9 +79,8 @@ def _domain_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     first: set[str] = set()
     for i, word in enumerate(words):
         parts = []
-        for k, ch in enumerate(word):
-            options = [ch, *_DOMAIN_SPELLINGS.get(ch, ())]
-            options += [h[k] for h in _DOMAIN_HOMOPHONES.get(word, ()) if h[k] not in options]
+        for k in range(len(word)):
+            options = _spellings(word, k)
             if k == 0:
                 first.update(option[0] for option in options)
             parts.append("(?:" + "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True)) + ")")
@@ -118,7 +124,7 @@ class _DomainTrigger:
         pinyin: set[str] = set()
         pairs: set[str] = set()  # a homophone and a neighbour it can have inside a spelling
         for word in _DOMAIN_WORDS:
-            options = [self._options(word, k) for k in range(len(word))]
+            options = [_spellings(word, k) for k in range(len(word))]
             for k, ch in enumerate(word):
                 alternative.update(c for option in options[k] for c in option if c != ch and not _is_letter(c))
                 pinyin.update(option for option in options[k] if all(_is_letter(c) for c in option))
@@ -138,11 +144,6 @@ class _DomainTrigger:
         common = f"{piece}{SEP_CLASS}+{piece}|{last_letter}{domain}|{domain}{first_letter}|[a-zü]{{5}}"
         self._pairs = _pair_matcher(pairs)
         self._pattern = re.compile(common if self._pairs is not None else f"{common}|{homophone}{piece}|{piece}{homophone}")
-
-    @staticmethod
-    def _options(word: str, k: int) -> list[str]:
-        ch = word[k]
-        return [ch, *_DOMAIN_SPELLINGS.get(ch, ()), *(h[k] for h in _DOMAIN_HOMOPHONES.get(word, ()))]
 
     def search(self, text: str) -> bool:
         """Whether a spelling that differs from its domain word may be in ``text``."""
