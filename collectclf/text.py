@@ -298,7 +298,8 @@ _STEPS: tuple[tuple[re.Pattern[str], _Rewrite], ...] = (
 # the step (most texts have no digits to mask, no template slots, no spelling tricks). Each is what
 # every match of its step contains (a slot's opening character, or a bracket before a field word; a
 # link's :// or www. or top-level domain; six digits in a row for an ID; four digits then four more or a
-# mask for a card; the first three digits of a phone number of some kind). The steps' output is the same either way; a test compares against running every step.
+# mask for a card; the first three digits of a phone number of some kind). The steps' output is the same
+# either way; a test compares against running every step.
 _TRIGGERS: tuple[re.Pattern[str] | None, ...] = (
     re.compile(r"\s"),
     re.compile(" "),
