@@ -217,7 +217,7 @@ def _parallel(staged: Iterator[Any], reference: Any, jobs: int, options: ScoreOp
             yield delayed(score_texts)(reference, wanted, options.evidence, options.abstain_below, True)
 
     runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch=f"{2 * jobs}")
-    with _ctrl_c_held():
+    with _ctrl_c_held(), _resource_tracker_quiet():
         outputs = runner(tasks())  # starts the workers and dispatches the first chunks
     try:
         for scored in outputs:
@@ -245,6 +245,18 @@ def _ctrl_c_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextlib.contextmanager
+def _resource_tracker_quiet() -> Iterator[None]:
+    """Spawn loky's resource tracker (it takes ``-W`` options from ``sys.warnoptions``) ignoring its clean-up
+    warnings: after Ctrl-C a semaphore already gone made it print one under the one-line message."""
+    saved = list(sys.warnoptions)
+    sys.warnoptions.append("ignore:resource_tracker:UserWarning")
+    try:
+        yield
+    finally:
+        sys.warnoptions[:] = saved
 
 
 def _chunked(items: Iterator[Message], size: int) -> Iterator[list[Message]]:
