@@ -25,7 +25,8 @@ def cross_validate_model(
     estimator: Any, texts: Sequence[str], labels: Sequence[str], *, cv: int = 5, seed: int = 0,
     groups: Sequence[Any] | None = None, repeats: int = 1, background: tuple[Sequence[str], Sequence[str]] | None = None,
     weight: float = 1.0, variants: dict[str, Callable[[str], str]] | None = None, n_jobs: int = 1,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, strata: dict[str, Sequence[bool]] | None = None,
+    alternatives: Sequence[str | None] | None = None,
 ) -> dict[str, Any]:
     """K-fold metrics of ``estimator`` on ``texts``: per fold, per repeat, pooled, and (with groups) a
     95 % group-bootstrap interval.
@@ -37,9 +38,18 @@ def cross_validate_model(
     which is how the shipped model is fitted too. ``variants``: name → text transformation; each
     fold's scored texts are also scored transformed (spaced out, say), giving ``variants[name]``
     macro-F1 on the same folds. ``n_jobs``: folds fitted in parallel processes (same results).
+    ``strata``: name → row mask; ``strata[name]`` is the macro-F1 of the masked rows alone (the
+    ``clear`` items of a corpus whose other items are borderline, say). ``alternatives``: per row, a
+    second defensible label or None; ``macro_f1_alternative_allowed`` then counts a prediction of that
+    label as right (a secondary figure: ``macro_f1`` always scores the row's own label).
     """
     texts_arr = np.asarray(list(texts), dtype=object)
     labels_arr = np.asarray([str(y) for y in labels], dtype=object)
+    masks = {name: np.asarray(list(mask), dtype=bool) for name, mask in (strata or {}).items()}
+    alt_arr = None if alternatives is None else np.asarray([a or "" for a in alternatives], dtype=object)
+    for name, values in [*masks.items(), *([("alternatives", alt_arr)] if alt_arr is not None else [])]:
+        if len(values) != len(texts_arr):
+            raise ValueError(f"{name} has {len(values)} entries for {len(texts_arr)} texts")
     groups_arr = None if groups is None else np.asarray(list(groups), dtype=object)
     back_texts, back_labels = ([], []) if background is None else (list(background[0]), [str(y) for y in background[1]])
     classes = sorted(set(labels_arr) | set(back_labels))
@@ -102,6 +112,18 @@ def cross_validate_model(
         name: float(np.mean([evaluate_predictions(list(labels_arr), p[r], classes)["macro_f1"] for r in range(repeats)]))
         for name, p in variant_pooled.items()
     }
+    predicted = [np.asarray(classes, dtype=object)[pooled[r].argmax(1)] for r in range(repeats)]
+    metrics["strata"] = {
+        name: {"n": int(mask.sum()), "macro_f1": float(np.mean([
+            f1_score(labels_arr[mask], predicted[r][mask], labels=classes, average="macro", zero_division=0)
+            for r in range(repeats)]))}
+        for name, mask in masks.items()
+    }
+    if alt_arr is not None:
+        metrics["macro_f1_alternative_allowed"] = float(np.mean([
+            f1_score(np.where(predicted[r] == alt_arr, predicted[r], labels_arr), predicted[r], labels=classes,
+                     average="macro", zero_division=0)
+            for r in range(repeats)]))
     if groups_arr is not None:
         metrics["interval95"] = group_bootstrap(list(labels_arr), pooled, classes, groups_arr, seed=seed)
     return metrics

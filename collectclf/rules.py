@@ -141,11 +141,13 @@ RULES: tuple[Rule, ...] = (
           r"|拍(了)?(你)?家|在你家(楼下|门口)"),
     _rule("false_arrest", "threatening", "jail or arrest threatened for a civil debt",
           "GUIDE §threatening",
-          r"抓你|抓人|坐牢|判刑|拘留|逮捕|刑事责任|刑拘|诈骗罪|公安(已|已经)?立案|派出所|进去蹲|吃牢饭|判你"),
+          r"抓你|抓人|坐牢|判刑|拘留|逮捕|刑事责任|刑拘|诈骗罪|公安(已|已经)?立案|派出所|进去蹲|吃牢饭|判你"
+          r"|人身自由|(移送|移交|报送)" + _ANY + r"公安|经侦|刑事(案件|立案|追责)|立案侦查|追逃"),
     _rule("third_party_disclosure", "threatening", "tells a third party about the debt",
           "GUIDE Boundaries; NIFA",
-          r"(你|您)(的)?(朋友|同事|亲戚|儿子|女儿|弟弟|哥哥|妹妹|姐姐|老公|老婆|员工|家人|下属|父亲|母亲)" + _ANY
-          + r"(欠|逾期|不还|老赖|借了)|(帮|替)(他|她)(还|还款|还钱)|(作为|是)" + _ANY + r"(紧急联系人|担保人)" + _ANY + r"(还|责任)"),
+          r"(你|您)(的)?(朋友|好友|亲友|同事|亲戚|儿子|女儿|弟弟|哥哥|妹妹|姐姐|老公|老婆|员工|职工|家人|下属|父亲|母亲|联系人)" + _ANY
+          + r"(欠|逾期|不还|老赖|借了)|(帮|替)(他|她)(还|还款|还钱)|(作为|是)" + _ANY + r"(紧急联系人|担保人)" + _ANY + r"(还|责任)"
+          r"|贵(单位|公司|校)(的)?(员工|职工|学生|同事)" + _ANY + r"(债务|欠款|欠钱|逾期|借款)"),
     # ------------------------------------------------------------------ pressuring
     _rule("hard_deadline", "pressuring", "a hard deadline or ultimatum",
           "GUIDE §pressuring",
@@ -179,6 +181,10 @@ RULES: tuple[Rule, ...] = (
           "GUIDE §compliant",
           r"客服|热线|如有疑问|如有异议|请忽略|已还款.{0,6}忽略|致电"),
     # ------------------------------------------------------------------ unrelated
+    _rule("repayment_receipt", "unrelated", "a repayment, payment or disbursement confirmed (a receipt asks for nothing)",
+          "GUIDE Boundaries (repayment confirmation)",
+          r"(还款|扣款|缴费|支付|付款|放款|代扣|入账|结清)成功|成功(还款|扣款|缴费|支付|放款)|已(全额|足额|按时)?(还清|结清|缴清|入账|到账)"
+          r"|已(全额|足额)(还款|缴纳|支付)|已(发放|放款|打款)(至|到)|感谢(您|你)" + _ANY + r"(缴纳|还款|缴费|支付|按时)"),
     _rule("verification_code", "unrelated", "a one-time code notice",
           "GUIDE §unrelated", r"验证码(是|为|:)?<num>|(切勿|请勿|不要)" + _ANY + r"(告知|泄露|转发|告诉)"),
     _rule("about_collection", "unrelated", "reporting or advice ABOUT collection",

@@ -7,11 +7,18 @@ Usage: python data/build_corpus.py            (from the repository root)
 The held-out set is never changed by this script except for exact duplicates inside it: where a
 training message is too close to a held-out one (character 5-gram Jaccard >= 0.5), the TRAINING
 message is removed, so the evaluation stays as written.
+
+When ``../shared/real-corpus/`` sits beside the repository, every written message is also checked against
+the real messages, which judge the model and must never be written back: the build fails if a written
+line equals a real message (ignoring spaces and punctuation) or is a 5-gram near-duplicate of one, and it
+counts (without failing) the written lines that contain a whole real message of 4 or more characters,
+such as a stock phrase. Only counts are printed; real text never leaves ``../shared``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -23,6 +30,8 @@ ROOT = Path(__file__).resolve().parent
 LABELS = ("fraudulent", "threatening", "pressuring", "compliant", "unrelated")
 KEYS = ("text", "label", "sender", "recipient", "channel", "script")
 JACCARD_LIMIT = 0.5
+REAL_CORPUS = ROOT.parent.parent / "shared" / "real-corpus" / "real_messages.jsonl"
+_NOT_TEXT = re.compile(r"[\s\W_]+")
 
 
 def read_slices(folder: Path) -> list[dict]:
@@ -65,6 +74,27 @@ def max_jaccard(queries: list[str], pool: list[str]) -> np.ndarray:
     jac = np.where(union > 0, inter.data / np.maximum(union, 1), 0)
     np.maximum.at(best, inter.row, jac)
     return best
+
+
+def squeeze(text: str) -> str:
+    """The text without spaces and punctuation: the form the real-corpus checks compare."""
+    return _NOT_TEXT.sub("", text).lower()
+
+
+def real_closeness(real_texts: list[str], rows: list[dict]) -> dict[str, int]:
+    """How many written rows equal, nearly duplicate, or contain a real message (counts only).
+
+    ``equal`` and ``near`` (5-gram Jaccard >= 0.5 on squeezed text) make the build fail; ``contains`` (a
+    whole real message of >= 4 characters inside a longer written line) is reported so it can be watched.
+    """
+    real_keys = [squeeze(t) for t in real_texts]
+    keys = [squeeze(r["text"]) for r in rows]
+    real_set = set(real_keys)
+    equal = [k in real_set for k in keys]
+    near = max_jaccard([k for k in real_keys if k], keys) >= JACCARD_LIMIT if keys else np.zeros(0, bool)
+    phrases = sorted({k for k in real_keys if len(k) >= 4}, key=len)
+    contains = sum(not e and any(p in k for p in phrases if len(p) < len(k)) for e, k in zip(equal, keys))
+    return {"equal": int(sum(equal)), "near": int(np.sum(near & ~np.asarray(equal, bool))), "contains": int(contains)}
 
 
 def traditional_share(rows: list[dict]) -> float:
@@ -121,11 +151,23 @@ def main() -> int:
     }
     (ROOT / "corpus_report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in report.items() if not k.endswith("breakdown")}, ensure_ascii=False, indent=2))
+    closeness_failed = False
+    if REAL_CORPUS.is_file():
+        real_texts = [json.loads(line)["text"] for line in REAL_CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+        for name, rows in (("train", train), ("heldout", heldout)):
+            found = real_closeness(real_texts, rows)
+            print(f"{name}: lines equal to a real message {found['equal']}, near-duplicates {found['near']}, "
+                  f"containing a whole real message of >= 4 characters {found['contains']} (not an error)")
+            closeness_failed |= bool(found["equal"] or found["near"])
+    else:
+        print(f"real corpus not found at {REAL_CORPUS}: the closeness check against real messages was skipped")
     minimum = {"fraudulent": 800, "threatening": 800, "pressuring": 800, "compliant": 800, "unrelated": 2000}
     short = {k: v for k, v in minimum.items() if report["train"].get(k, 0) < v}
     short_held = {k: 150 for k in LABELS if report["heldout"].get(k, 0) < 150}
-    if short or short_held or report["heldout_max_jaccard_to_train"] >= JACCARD_LIMIT:
-        print(f"NOT MET: train below minimum {short}, held-out below minimum {short_held}", file=sys.stderr)
+    if short or short_held or report["heldout_max_jaccard_to_train"] >= JACCARD_LIMIT or closeness_failed:
+        print(f"NOT MET: train below minimum {short}, held-out below minimum {short_held}"
+              + (", written lines equal or near-duplicate to real messages (see above)" if closeness_failed else ""),
+              file=sys.stderr)
         return 1
     print("all corpus minimums met; no held-out message is a near-duplicate of a training one")
     return 0

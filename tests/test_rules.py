@@ -39,6 +39,7 @@ EXAMPLES = {
     "verification_code": "您的验证码是1234",
     "about_collection": "记者调查暴力催收乱象",
     "loan_advert": "恭喜您获得借款额度",
+    "repayment_receipt": "您本期账单已还款成功",
 }
 
 
@@ -113,3 +114,21 @@ def test_the_rule_prefilters_agree_on_random_text(text):
     from collectclf.rules import _rule_hits
 
     assert [(h.rule.id, h.start, h.end) for h in _rule_hits.__wrapped__(text)] == _every_rule_run(text)
+
+
+@pytest.mark.parametrize("rule_id, text, fires", [
+    ("false_arrest", "48小时内不还将移送公安机关", True),
+    ("false_arrest", "您可能被依法限制人身自由", True),
+    ("false_arrest", "我司将依法提起民事诉讼", False),
+    ("third_party_disclosure", "贵单位员工王某在我平台借款已逾期", True),
+    ("third_party_disclosure", "您的好友陈某借款逾期未还", True),
+    ("third_party_disclosure", "麻烦您转告他回电", False),
+    ("repayment_receipt", "您的借款已发放至尾号1234银行卡", True),
+    ("repayment_receipt", "感谢您按时缴纳物业费", True),
+    ("repayment_receipt", "如您已还款请忽略本短信", False),
+    ("repayment_receipt", "今日扣款失败，请补足余额", False),
+])
+def test_guide_boundary_patterns(rule_id, text, fires):
+    """Receipts ask for nothing (unrelated); police or lost freedom for a debt, and a debt told to a third
+    party, are threatening; a civil suit or a call-back request is not."""
+    assert any(hit.rule.id == rule_id for hit in find_rule_hits(normalize(text))) is fires

@@ -397,3 +397,50 @@ def test_cli_train_takes_the_calibration_with_class_offsets(tmp_path, capsys):
     assert main([*argv[:3], str(tmp_path / "m2"), *argv[4:], "calibration=isotonic"]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown calibration 'isotonic'" in err[0]
+
+
+class _LookupModel:
+    """A stand-in estimator whose prediction for each text is fixed in advance (for exact CV arithmetic)."""
+
+    def __init__(self, table=None):
+        self.table = table
+
+    def get_params(self, deep=True):
+        return {"table": self.table}
+
+    def set_params(self, **params):
+        self.table = params["table"]
+        return self
+
+    def fit(self, texts, labels, **_):
+        self.classes_ = np.array(sorted(set(labels) | set(self.table.values())))
+        return self
+
+    def predict_proba(self, texts):
+        return np.array([[float(c == self.table[t]) for c in self.classes_] for t in texts])
+
+
+def test_cross_validation_reports_strata_and_the_alternative_label_figure():
+    from sklearn.metrics import f1_score
+
+    from collectclf.crossval import cross_validate_model
+
+    labels = ["threatening", "pressuring"] * 6
+    texts = [f"t{i}" for i in range(12)]
+    predictions = list(labels)
+    predictions[0], predictions[3], predictions[5] = "pressuring", "threatening", "threatening"
+    alternatives = [None] * 12
+    alternatives[0] = "pressuring"  # wrong by its own label, right by its defensible alternative
+    alternatives[3] = "compliant"   # wrong either way
+    clear = [a is None for a in alternatives]
+    metrics = cross_validate_model(_LookupModel(dict(zip(texts, predictions))), texts, labels, cv=3, repeats=2,
+                                   strata={"clear": clear}, alternatives=alternatives)
+    assert metrics["macro_f1"] == pytest.approx(f1_score(labels, predictions, average="macro"))
+    allowed = [p if p == a else y for y, p, a in zip(labels, predictions, alternatives)]
+    assert metrics["macro_f1_alternative_allowed"] == pytest.approx(f1_score(allowed, predictions, average="macro"))
+    assert metrics["macro_f1_alternative_allowed"] > metrics["macro_f1"]
+    keep = np.array(clear)
+    assert metrics["strata"]["clear"] == {
+        "n": 10, "macro_f1": pytest.approx(f1_score(np.array(labels)[keep], np.array(predictions)[keep], average="macro"))}
+    with pytest.raises(ValueError, match="alternatives has 2 entries for 12 texts"):
+        cross_validate_model(_LookupModel(dict(zip(texts, predictions))), texts, labels, cv=3, alternatives=[None, None])
