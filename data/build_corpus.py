@@ -91,10 +91,11 @@ def real_closeness(real_texts: list[str], rows: list[dict]) -> dict[str, int]:
     keys = [squeeze(r["text"]) for r in rows]
     real_set = set(real_keys)
     equal = [k in real_set for k in keys]
-    near = max_jaccard([k for k in real_keys if k], keys) >= JACCARD_LIMIT if keys else np.zeros(0, bool)
+    close = max_jaccard([k for k in real_keys if k], keys) >= JACCARD_LIMIT if keys else np.zeros(0, bool)
+    near = [bool(c) and not e for c, e in zip(close, equal)]
     phrases = sorted({k for k in real_keys if len(k) >= 4}, key=len)
-    contains = sum(not e and any(p in k for p in phrases if len(p) < len(k)) for e, k in zip(equal, keys))
-    return {"equal": int(sum(equal)), "near": int(np.sum(near & ~np.asarray(equal, bool))), "contains": int(contains)}
+    contains = sum(not (e or n) and any(p in k for p in phrases if len(p) < len(k)) for e, n, k in zip(equal, near, keys))
+    return {"equal": sum(equal), "near": sum(near), "contains": int(contains)}
 
 
 def traditional_share(rows: list[dict]) -> float:

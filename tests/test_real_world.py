@@ -133,3 +133,22 @@ def test_no_real_corpus_text_in_tracked_files():
     run = subprocess.run([sys.executable, str(LEAK_TOOL), str(ROOT)], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-2000:]
     assert run.stdout.startswith("0 place(s)"), run.stdout[-2000:]
+
+
+def test_corpus_build_counts_written_lines_close_to_real_messages():
+    """data/build_corpus.py fails on written lines equal to, or near-duplicates of, a real message and only
+    counts lines that contain a short one (the texts here are invented stand-ins for real messages)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_corpus", ROOT / "data" / "build_corpus.py")
+    build_corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_corpus)
+    stand_ins = ["今晚八点楼下等你", "您的包裹已到达驿站请凭取件码领取商品谢谢"]
+    rows = [{"text": text} for text in (
+        "今晚八点，楼下等你！",                               # equal once punctuation is removed
+        "您的包裹已到达驿站请凭取件码领取商品谢谢您",           # a 5-gram near-duplicate
+        "欠的三千不还的话今晚八点楼下等你自己看着办",           # contains a short one: counted, not an error
+        "您的借款已逾期三天请及时还款",                        # unrelated to both
+    )]
+    assert build_corpus.real_closeness(stand_ins, rows) == {"equal": 1, "near": 1, "contains": 1}
+    assert build_corpus.real_closeness(stand_ins, []) == {"equal": 0, "near": 0, "contains": 0}
