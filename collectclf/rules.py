@@ -183,8 +183,10 @@ RULES: tuple[Rule, ...] = (
     # ------------------------------------------------------------------ unrelated
     _rule("repayment_receipt", "unrelated", "a repayment, payment or disbursement confirmed (a receipt asks for nothing)",
           "GUIDE Boundaries (repayment confirmation)",
-          r"(还款|扣款|缴费|支付|付款|放款|代扣|入账|结清)成功|成功(还款|扣款|缴费|支付|放款)|已(全额|足额|按时)?(还清|结清|缴清|入账|到账)"
-          r"|已(全额|足额)(还款|缴纳|支付)|已(发放|放款|打款)(至|到)|感谢(您|你)" + _ANY + r"(缴纳|还款|缴费|支付|按时)"),
+          # a receipt, not a promise, a failure or a condition: "扣款成功后将短信告知", "未能扣款成功", "如已还清请忽略"
+          r"(?<![未没能至到有])((还款|扣款|缴费|支付|付款|放款|代扣|入账|结清)成功|成功(还款|扣款|缴费|支付|放款))(?!后|之后|时)"
+          r"|(?<![如若])已(全额|足额|按时)?(还清|结清|缴清|入账|到账)|已(全额|足额)(还款|缴纳|支付)|已(发放|放款|打款)(至|到)"
+          r"|感谢(您|你)(的|已|本月|本期)?(按时|及时)?(还款|缴纳|缴费|支付)"),
     _rule("verification_code", "unrelated", "a one-time code notice",
           "GUIDE §unrelated", r"验证码(是|为|:)?<num>|(切勿|请勿|不要)" + _ANY + r"(告知|泄露|转发|告诉)"),
     _rule("about_collection", "unrelated", "reporting or advice ABOUT collection",

@@ -127,6 +127,11 @@ def test_the_rule_prefilters_agree_on_random_text(text):
     ("repayment_receipt", "感谢您按时缴纳物业费", True),
     ("repayment_receipt", "如您已还款请忽略本短信", False),
     ("repayment_receipt", "今日扣款失败，请补足余额", False),
+    ("repayment_receipt", "请存入足额资金，扣款成功后我行将短信告知", False),
+    ("repayment_receipt", "感谢您对我们的信任，请尽快还款", False),
+    ("repayment_receipt", "感谢您按时还款", True),
+    ("repayment_receipt", "本期月供未能扣款成功，请今日补足", False),
+    ("repayment_receipt", "如已还清请忽略本短信", False),
 ])
 def test_guide_boundary_patterns(rule_id, text, fires):
     """Receipts ask for nothing (unrelated); police or lost freedom for a debt, and a debt told to a third
