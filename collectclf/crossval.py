@@ -112,17 +112,16 @@ def cross_validate_model(
         name: float(np.mean([evaluate_predictions(list(labels_arr), p[r], classes)["macro_f1"] for r in range(repeats)]))
         for name, p in variant_pooled.items()
     }
-    predicted = [np.asarray(classes, dtype=object)[pooled[r].argmax(1)] for r in range(repeats)]
+    # the same macro-F1 as every other figure here (evaluate_predictions: averaged over the labels that occur)
     metrics["strata"] = {
         name: {"n": int(mask.sum()), "macro_f1": float(np.mean([
-            f1_score(labels_arr[mask], predicted[r][mask], labels=classes, average="macro", zero_division=0)
-            for r in range(repeats)]))}
+            evaluate_predictions(list(labels_arr[mask]), pooled[r][mask], classes)["macro_f1"] for r in range(repeats)]))}
         for name, mask in masks.items()
     }
     if alt_arr is not None:
+        predicted = [np.asarray(classes, dtype=object)[pooled[r].argmax(1)] for r in range(repeats)]
         metrics["macro_f1_alternative_allowed"] = float(np.mean([
-            f1_score(np.where(predicted[r] == alt_arr, predicted[r], labels_arr), predicted[r], labels=classes,
-                     average="macro", zero_division=0)
+            evaluate_predictions(list(np.where(predicted[r] == alt_arr, predicted[r], labels_arr)), pooled[r], classes)["macro_f1"]
             for r in range(repeats)]))
     if groups_arr is not None:
         metrics["interval95"] = group_bootstrap(list(labels_arr), pooled, classes, groups_arr, seed=seed)
