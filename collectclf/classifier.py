@@ -34,10 +34,11 @@ class Classifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    model : {"logreg", "svm", "sgd", "cnb"}
-        Linear model family; every family is calibrated (see ``calibration``).
+    model : {"logreg", "svm", "nbsvm", "sgd", "cnb"}
+        Linear model family; every family is calibrated (see ``calibration``). ``nbsvm`` is a linear
+        SVM on naive-Bayes-scaled features (:class:`~collectclf.calibration.NBSVM`).
     C, alpha : float
-        Regularisation: ``C`` for logreg/svm, ``alpha`` for sgd/cnb.
+        Regularisation: ``C`` for logreg/svm/nbsvm, ``alpha`` for sgd/cnb.
     word_ngram_range, char_ngram_range : tuple of int
         n-gram ranges over jieba tokens and over characters.
     min_df : int

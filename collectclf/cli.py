@@ -298,7 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-column", help="default: detected as score detects it (text, content, 内容, …)")
     p.add_argument("--label-column", help="default: detected (label, labels, class, category, 标签, 类别)")
     p.add_argument("--label-map", nargs="*", metavar="OLD=NEW", help="rename labels")
-    p.add_argument("--family", default="logreg", help="logreg, svm, sgd or cnb")
+    p.add_argument("--family", default="logreg",
+                   help="logreg, svm, nbsvm (SVM on naive-Bayes-scaled features), sgd or cnb")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cv", type=int, default=5, help="cross-validation folds (0 to skip)")
     p.add_argument("--search", action="store_true", help="run the small documented hyper-parameter search")

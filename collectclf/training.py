@@ -51,6 +51,7 @@ SEARCH_GRID: dict[str, list[Any]] = {
 SEARCH_GRIDS: dict[str, dict[str, list[Any]]] = {
     "logreg": SEARCH_GRID,
     "svm": {"C": [0.1, 0.5, 2.0], "char_ngram_range": [(1, 3), (2, 4)]},
+    "nbsvm": {"C": [0.1, 0.25, 0.5], "char_ngram_range": [(1, 3), (2, 4)]},
     "sgd": {"alpha": [1e-5, 2e-5, 1e-4], "char_ngram_range": [(1, 3), (2, 4)]},
     "cnb": {"alpha": [0.03, 0.1, 0.3], "char_ngram_range": [(1, 3), (2, 4)]},
 }

@@ -63,6 +63,12 @@ LABELS = ("compliant", "fraudulent", "pressuring", "threatening", "unrelated")
 #: random lines gave 0.790 and 0.788, so differences of this size are within what any corpus change does.
 #: The shipped build then tightened the receipt rule (no promised, failed or conditional receipts) for the sake of
 #: its evidence; the build gave 0.796 (0.793 before), a change of the same small size.
+#: Fifth session, same folds, same features: the linear SVM on naive-Bayes-scaled features (NBSVM, Wang & Manning 2012)
+#: gave 0.812 at C 0.5 (ECE 0.054), 0.811 at C 0.25 (ECE 0.044), 0.800 at C 1, 0.796 with the interpolation
+#: beta 0.25, against 0.796 for the plain SVM; feature augmentation by domain (written / real copies, Daume 2007)
+#: gave 0.764. C 0.25 was picked by a rule set before the runs (best macro-F1 with ECE <= 0.05; none met the
+#: 1 % tail). Picking among four settings on these folds is a small selection effect, so the choice was re-checked
+#: on three fresh repeats (fold seeds 3-5, never used before); see the issue note.
 _SHARED = {"truncation_copies": 2, "truncation_range": (0.5, 0.95), "calibration": "temperature+bias"}
 DESIGNS: dict[str, dict[str, Any]] = {
     "chars": {"model": "svm", "C": 0.5, "word_ngram_range": None, "rule_weight": 0.0, "char_ngram_range": (1, 4), **_SHARED},
@@ -70,11 +76,21 @@ DESIGNS: dict[str, dict[str, Any]] = {
                     **_SHARED},
     "words+chars": {"model": "svm", "C": 0.5, "rule_weight": 0.0, **_SHARED},
     "words+chars+rules": {"model": "svm", "C": 0.5, **_SHARED},
+    "chars+rules nbsvm": {"model": "nbsvm", "C": 0.25, "word_ngram_range": None, "rule_weight": 1.0,
+                          "char_ngram_range": (1, 4), **_SHARED},
 }
 #: A simpler design within this much macro-F1 of the best is shipped instead of it. (The first build of this
 #: session used 0.01; it shipped character n-grams alone, which failed 2 of the 32 acceptance messages of
 #: tests/test_real_world.py; the rule's margin was then halved, a choice made after seeing those results.)
 CLEAR_MARGIN = 0.005
+#: What the card says each model family is.
+_FAMILY_WORDS = {
+    "svm": "a linear SVM, one per class",
+    "nbsvm": "a linear SVM per class on features scaled by their naive-Bayes log-count ratio: S. Wang and C. D. Manning, "
+             "*Baselines and Bigrams: Simple, Good Sentiment and Topic Classification*, ACL 2012; saved as the "
+             "equivalent linear model, so scoring costs the same as a plain SVM",
+    "logreg": "logistic regression",
+}
 
 
 class PlainCharPeer:
@@ -355,7 +371,7 @@ column). The held-out set played no part in the choice.
 Normalisation (NFKC, full→half width, traditional→simplified with OpenCC, pinyin/homophone restoration for the
 domain vocabulary, separator removal, fully spaced text folded back, template slots such as `{{name}}`, `%s`, `${{x}}`
 mapped to one `<slot>` token, masking of URLs, phones, IDs, cards, amounts and numbers) → {", ".join(features)}, TF-IDF
-→ **{model.model}** (C = {model.C}) calibrated by a temperature and one offset per class (T = {head.temperature_:.3f}, offsets
+→ **{model.model}** ({_FAMILY_WORDS.get(model.model, model.model)}; C = {model.C}) calibrated by a temperature and one offset per class (T = {head.temperature_:.3f}, offsets
 {", ".join(f"{label} {bias:+.2f}" for label, bias in zip(model.classes_, head.class_bias_))}; fitted on the real messages'
 out-of-fold scores, so they also move decisions towards the real messages' class balance). Evidence shows the rules that fired and the n-grams that weighed most (never one
 character, punctuation or a placeholder). Stored as JSON + `.npz` (no pickle); {size / 1e6:.1f} MB on disk; loads in

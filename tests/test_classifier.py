@@ -9,7 +9,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validat
 
 from collectclf import Classifier
 from collectclf.augment import prefix_crops
-from collectclf.calibration import MODEL_FAMILIES, CalibratedLinear
+from collectclf.calibration import MODEL_FAMILIES, NBSVM, CalibratedLinear
 
 
 def test_probabilities_sum_to_one_and_classes_come_from_labels(tiny_model, tiny_corpus):
@@ -93,6 +93,50 @@ def test_calibrated_linear_binary_case():
     head = CalibratedLinear(cv=2).fit(X, y)
     assert head.coef_.shape == (2, 2)
     assert list(head.predict(X[:4])) == ["a", "a", "b", "b"]
+
+
+def test_nbsvm_is_a_linear_svm_on_log_count_ratio_scaled_features():
+    from scipy.sparse import csr_matrix
+    from sklearn.svm import LinearSVC
+
+    rng = np.random.default_rng(1)
+    X = csr_matrix((rng.random((60, 6)) < 0.4) * rng.random((60, 6)))
+    y = np.array(["a", "b", "c"] * 20)
+    model = NBSVM(C=0.7, smoothing=0.5).fit(X, y)
+    present = (X.toarray() != 0).astype(float)
+    for index, label in enumerate(model.classes_):
+        inside = present[y == label].sum(axis=0) + 0.5
+        outside = present[y != label].sum(axis=0) + 0.5
+        ratio = np.log(inside / inside.sum()) - np.log(outside / outside.sum())
+        svm = LinearSVC(C=0.7, random_state=0).fit(X.toarray() * ratio, (y == label).astype(int))
+        # the saved linear model scores raw rows exactly as the SVM scores the scaled ones
+        np.testing.assert_allclose(model.decision_function(X)[:, index], svm.decision_function(X.toarray() * ratio))
+
+
+def test_nbsvm_gives_a_class_only_feature_a_positive_weight_and_honours_sample_weight():
+    from scipy.sparse import csr_matrix
+
+    X = csr_matrix(np.array([[1.0, 0, 1], [1, 0, 1], [0, 1, 1], [0, 1, 1], [1, 1, 0], [0, 0, 1]]))
+    y = np.array(["a", "a", "b", "b", "a", "b"])
+    model = NBSVM(C=1.0).fit(X, y)
+    assert model.coef_[0, 0] > 0 > model.coef_[1, 0] and model.coef_[1, 1] > 0 > model.coef_[0, 1]
+    assert list(model.predict(X[:4])) == ["a", "a", "b", "b"]
+    dropped = NBSVM(C=1.0).fit(X[:4], y[:4])
+    zeroed = NBSVM(C=1.0).fit(X, y, sample_weight=[1, 1, 1, 1, 0, 0])
+    np.testing.assert_allclose(zeroed.coef_, dropped.coef_, atol=1e-6)
+    with pytest.raises(ValueError, match="two classes"):
+        NBSVM().fit(X, ["a"] * 6)
+    with pytest.raises(ValueError, match="smoothing"):
+        NBSVM(smoothing=0).fit(X, y)
+
+
+def test_an_nbsvm_classifier_saves_and_loads_as_plain_arrays(tiny_corpus, tmp_path):
+    texts, labels = tiny_corpus
+    model = Classifier("nbsvm", C=0.5, calibration_cv=3, min_df=1, calibration="temperature+bias").fit(texts, labels)
+    loaded = Classifier.from_directory(model.save(tmp_path / "m"))
+    assert loaded.model == "nbsvm"
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts))
+    assert (model.predict(texts) == np.asarray(labels)).mean() > 0.9
 
 
 def test_classify_single_and_many(tiny_model):
