@@ -145,9 +145,8 @@ class NBSVM(ClassifierMixin, BaseEstimator):
 
     For each class, every column is scaled by its log-count ratio ``r = log((p / |p|) / (q / |q|))``, where
     ``p`` and ``q`` count (with ``smoothing`` added) the rows in and outside the class that contain the
-    feature, and a binary linear SVM is fitted on the scaled rows. Features that tell one class from the rest
-    get a head start over those common everywhere, which helps short texts whose few n-grams must carry
-    the decision. The fitted model is linear in the unscaled features (``coef_ = w * r``), so it is
+    feature, and a binary linear SVM is fitted on the scaled rows, so features that tell one class from the
+    rest start with more weight than those common to every class. The fitted model is linear in the unscaled features (``coef_ = w * r``), so it is
     saved, scored and explained exactly like a plain linear SVM.
     """
 
