@@ -49,6 +49,11 @@ def _as_csr(X: Any) -> sp.csr_matrix:
     return X if sp.issparse(X) else sp.csr_matrix(np.asarray(X, dtype=np.float64))
 
 
+def _linear_scores(X: Any, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    """One linear score per class and row: ``X @ coef.T + intercept``."""
+    return np.asarray(_as_csr(X) @ coef.T) + intercept
+
+
 class CalibratedLinear(ClassifierMixin, BaseEstimator):
     """A linear classifier whose scores are calibrated by temperature scaling (and class offsets).
 
@@ -112,7 +117,7 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
             for train, test in folds.split(X, y, groups):
                 base = self._fit_base(X[train], y[train], None if weight is None else weight[train])
                 coef, intercept = _linear_parameters(base, self.classes_)
-                scores[test] = X[test] @ coef.T + intercept
+                scores[test] = _linear_scores(X[test], coef, intercept)
             rows = None if weight is None else weight[mask]
             self.temperature_, self.class_bias_ = _fit_calibration(
                 scores[mask], np.searchsorted(self.classes_, y)[mask], rows, with_bias=self.calibration == "temperature+bias")
@@ -126,7 +131,7 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Uncalibrated linear scores, one column per class."""
-        return np.asarray(_as_csr(X) @ self.coef_.T) + self.intercept_
+        return _linear_scores(X, self.coef_, self.intercept_)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities, one column per class, rows summing to 1."""
@@ -185,7 +190,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: Any) -> np.ndarray:
         """One score per class (one-vs-rest)."""
-        return np.asarray(_as_csr(X) @ self.coef_.T) + self.intercept_
+        return _linear_scores(X, self.coef_, self.intercept_)
 
     def predict(self, X: Any) -> np.ndarray:
         """The class with the highest score."""
