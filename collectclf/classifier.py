@@ -50,6 +50,10 @@ class Classifier(ClassifierMixin, BaseEstimator):
     calibration : {"temperature", "temperature+bias"}
         Temperature scaling, or a temperature and one offset per class (see
         :class:`~collectclf.calibration.CalibratedLinear`).
+    fold_mean : bool
+        Ship the mean of the ``calibration_cv`` fold models (whose out-of-fold scores the calibration
+        is fitted on) instead of a refit on all rows; still one linear model (see
+        :class:`~collectclf.calibration.CalibratedLinear`).
     truncation_copies : int
         Training-data augmentation: ``fit`` adds this many prefix crops of every training text
         (same label; see :func:`prefix_crops`) so that messages cut short keep their label.
@@ -76,6 +80,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         rule_weight: float = 1.0,
         calibration_cv: int = 5,
         calibration: str = "temperature",
+        fold_mean: bool = False,
         truncation_copies: int = 0,
         truncation_range: tuple[float, float] = (0.5, 0.95),
         negative_label: str | None = "unrelated",
@@ -90,6 +95,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.rule_weight = rule_weight
         self.calibration_cv = calibration_cv
         self.calibration = calibration
+        self.fold_mean = fold_mean
         self.truncation_copies = truncation_copies
         self.truncation_range = truncation_range
         self.negative_label = negative_label
@@ -109,6 +115,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
                 ("model", CalibratedLinear(
                     make_estimator(self.model, C=self.C, alpha=self.alpha, random_state=self.random_state),
                     cv=self.calibration_cv, random_state=self.random_state, calibration=self.calibration,
+                    fold_mean=self.fold_mean,
                 )),
             ]
         )

@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.pipeline import Pipeline
 
 from . import _persist
 from ._version import __version__
-from .calibration import CalibratedLinear, make_estimator
-from .features import RuleFeatures, TextNormalizer, make_char_vectorizer, make_features, make_word_vectorizer
+from .calibration import CalibratedLinear
+from .features import RuleFeatures, make_char_vectorizer, make_word_vectorizer
 
 __all__ = ["read_classifier", "write_classifier"]
 
@@ -84,8 +83,8 @@ def read_classifier(cls: type, directory: str | Path) -> Any:
     config, vocab, arrays = _persist.read_model_dir(directory)
     params = {key: tuple(v) if isinstance(v, list) else v for key, v in config["params"].items()}
     clf = cls(**params)
-    union = make_features(word_ngram_range=None if clf.word_ngram_range is None else tuple(clf.word_ngram_range),
-                          char_ngram_range=tuple(clf.char_ngram_range), min_df=clf.min_df, rule_weight=clf.rule_weight)
+    pipeline = clf.build_pipeline()  # the unfitted flow of these parameters; its fitted state is set below
+    union, head = pipeline.named_steps["features"], pipeline.named_steps["model"]
     names = [name for name, _ in union.transformer_list]
     _check_consistent(directory, config, vocab, arrays, names)
     fitted: dict[str, Any] = {}
@@ -103,8 +102,6 @@ def read_classifier(cls: type, directory: str | Path) -> Any:
     width += len(fitted["rules"].rule_ids_) if "rules" in names else 0
     if arrays["coef"].shape[1] != width:
         raise _persist.ModelLoadError(f"{directory}: the weights have {arrays['coef'].shape[1]} columns for {width} features")
-    head = CalibratedLinear(make_estimator(clf.model, C=clf.C, alpha=clf.alpha, random_state=clf.random_state),
-                            cv=clf.calibration_cv, random_state=clf.random_state, calibration=clf.calibration)
     head.classes_ = np.asarray(config["labels"], dtype=object)
     head.coef_, head.intercept_ = arrays["coef"], arrays["intercept"]
     head.temperature_ = float(config["temperature"])
@@ -115,7 +112,8 @@ def read_classifier(cls: type, directory: str | Path) -> Any:
         raise _persist.ModelLoadError(f"{directory}: class_bias needs one finite number per label")
     head.class_bias_ = bias
     head.n_features_in_ = head.coef_.shape[1]
-    clf.pipeline_ = Pipeline([("normalize", TextNormalizer().fit([])), ("features", union), ("model", head)])
+    pipeline.named_steps["normalize"].fit([])
+    clf.pipeline_ = pipeline
     clf.classes_ = head.classes_
     clf.negative_label_ = config.get("negative_label", "unrelated" if "unrelated" in config["labels"] else None)
     clf.thresholds_ = {str(k): float(v) for k, v in (config.get("thresholds") or {}).items()}

@@ -139,6 +139,36 @@ def test_an_nbsvm_classifier_saves_and_loads_as_plain_arrays(tiny_corpus, tmp_pa
     assert (model.predict(texts) == np.asarray(labels)).mean() > 0.9
 
 
+def test_fold_mean_ships_the_mean_of_the_models_the_calibration_was_fitted_on():
+    from sklearn.svm import LinearSVC
+
+    rng = np.random.default_rng(2)
+    centres = np.array([[0.0, 0.0], [2.0, 0.0], [1.0, 1.5]])
+    X = np.vstack([centres[k] + rng.normal(0, 0.9, (40, 2)) for k in range(3)])
+    y = np.repeat(["a", "b", "c"], 40)
+    refit = CalibratedLinear(LinearSVC(C=0.5), cv=4, calibration="temperature+bias").fit(X, y)
+    mean = CalibratedLinear(LinearSVC(C=0.5), cv=4, calibration="temperature+bias", fold_mean=True).fit(X, y)
+    fold_models = [LinearSVC(C=0.5).fit(X[train], y[train])
+                   for train, _ in StratifiedKFold(4, shuffle=True, random_state=0).split(X, y)]
+    np.testing.assert_allclose(mean.coef_, np.mean([m.coef_ for m in fold_models], axis=0))
+    np.testing.assert_allclose(mean.intercept_, np.mean([m.intercept_ for m in fold_models], axis=0))
+    # same folds, same calibration; only the shipped linear model differs
+    assert mean.temperature_ == refit.temperature_
+    np.testing.assert_array_equal(mean.class_bias_, refit.class_bias_)
+    assert not np.allclose(mean.coef_, refit.coef_)
+    with pytest.raises(ValueError, match="cv > 1"):
+        CalibratedLinear(cv=0, fold_mean=True).fit(X, y)
+
+
+def test_a_fold_mean_classifier_saves_and_loads(tiny_corpus, tmp_path):
+    texts, labels = tiny_corpus
+    model = Classifier("nbsvm", C=0.5, calibration_cv=3, min_df=1, fold_mean=True).fit(texts, labels)
+    loaded = Classifier.from_directory(model.save(tmp_path / "m"))
+    assert loaded.fold_mean is True and loaded._fitted().named_steps["model"].fold_mean is True
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts))
+    assert (model.predict(texts) == np.asarray(labels)).mean() > 0.9
+
+
 def test_classify_single_and_many(tiny_model):
     one = tiny_model.classify("再不还钱就爆你通讯录")
     many = tiny_model.classify(["再不还钱就爆你通讯录", "验证码1234"])
