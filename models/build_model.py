@@ -72,6 +72,11 @@ LABELS = ("compliant", "fraudulent", "pressuring", "threatening", "unrelated")
 #: gave 0.811 [0.778, 0.837] against 0.796 for chars+rules (ECE 0.044, wrong at p >= 0.95 1.10 % against 0.99 %).
 #: After the build, same folds, not adopted (the bar was +1 point with ECE <= 0.05): count smoothing 0.5 instead of 1
 #: (0.818, ECE 0.056, 1.37 %), text-length bucket columns (0.810, ECE 0.045, 1.15 %).
+#: Sixth session, same folds: shipping the mean of the five calibration-fold models instead of a refit on all rows
+#: (``fold_mean``; the calibration is then applied to models of the scale it was fitted on) gave 0.811, ECE 0.046,
+#: wrong at p >= 0.95 0.93 % (refit: 0.811, 0.044, 1.10 %); at C 0.5 0.804 (0.82 %); with count smoothing 0.5
+#: 0.808 (1.04 %). The rule, set before the runs: keep it if ECE <= 0.05 and either macro-F1 >= 0.816, or
+#: macro-F1 >= 0.806 with the 1 % tail met. On the fresh repeats (fold seeds 3-5): 0.811, ECE 0.042, 0.77 %.
 _SHARED = {"truncation_copies": 2, "truncation_range": (0.5, 0.95), "calibration": "temperature+bias"}
 DESIGNS: dict[str, dict[str, Any]] = {
     "chars": {"model": "svm", "C": 0.5, "word_ngram_range": None, "rule_weight": 0.0, "char_ngram_range": (1, 4), **_SHARED},
@@ -80,7 +85,7 @@ DESIGNS: dict[str, dict[str, Any]] = {
     "words+chars": {"model": "svm", "C": 0.5, "rule_weight": 0.0, **_SHARED},
     "words+chars+rules": {"model": "svm", "C": 0.5, **_SHARED},
     "chars+rules nbsvm": {"model": "nbsvm", "C": 0.25, "word_ngram_range": None, "rule_weight": 1.0,
-                          "char_ngram_range": (1, 4), **_SHARED},
+                          "char_ngram_range": (1, 4), "fold_mean": True, **_SHARED},
 }
 #: A simpler design within this much macro-F1 of the best is shipped instead of it. (The first build of this
 #: session used 0.01; it shipped character n-grams alone, which failed 2 of the 32 acceptance messages of
@@ -277,6 +282,14 @@ def _peer(table: list[dict]) -> dict:
     return next(r for r in table if r["design"] == "plain peer")
 
 
+def _fold_mean_words(model: Classifier) -> str:
+    """The card's clause for ``fold_mean``: which linear model was shipped."""
+    if not model.fold_mean:
+        return ""
+    return (f"; the weights are the mean of the {model.calibration_cv} cross-fitted fold models whose out-of-fold scores"
+            " set the calibration, not a refit on all rows")
+
+
 def _peer_margin(table: list[dict], chosen: dict) -> str:
     """How far the shipped design's real-CV macro-F1 lies above the plain peer's, in points."""
     return f"{100 * (chosen['real']['macro_f1'] - _peer(table)['real']['macro_f1']):+.1f}"
@@ -374,7 +387,7 @@ column). The held-out set played no part in the choice.
 Normalisation (NFKC, full→half width, traditional→simplified with OpenCC, pinyin/homophone restoration for the
 domain vocabulary, separator removal, fully spaced text folded back, template slots such as `{{name}}`, `%s`, `${{x}}`
 mapped to one `<slot>` token, masking of URLs, phones, IDs, cards, amounts and numbers) → {", ".join(features)}, TF-IDF
-→ **{model.model}** ({_FAMILY_WORDS.get(model.model, model.model)}; C = {model.C}) calibrated by a temperature and one offset per class (T = {head.temperature_:.3f}, offsets
+→ **{model.model}** ({_FAMILY_WORDS.get(model.model, model.model)}; C = {model.C}{_fold_mean_words(model)}) calibrated by a temperature and one offset per class (T = {head.temperature_:.3f}, offsets
 {", ".join(f"{label} {bias:+.2f}" for label, bias in zip(model.classes_, head.class_bias_))}; fitted on the real messages'
 out-of-fold scores, so they also move decisions towards the real messages' class balance). Evidence shows the rules that fired and the n-grams that weighed most (never one
 character, punctuation or a placeholder). Stored as JSON + `.npz` (no pickle); {size / 1e6:.1f} MB on disk; loads in
