@@ -376,7 +376,7 @@ kinds {real['kinds']}. A separate real set held by others judges the model; the 
 {comparison}
 
 Shipped: **{chosen['design']}**, the simplest design within {CLEAR_MARGIN:.3f} macro-F1 of the best on real messages
-(that margin was halved from 0.01 in the session that built this model, after the first build's choice failed
+(that margin was halved from 0.01 in an earlier session, after that session's first build shipped a design that failed
 acceptance tests; the change is recorded in `models/build_model.py`). The plain peer (raw text, character
 1–4-gram TF-IDF, logistic regression) is the bar: on real text as written the shipped design is {_peer_margin(table, chosen)}
 macro-F1 points above it{_overlap_note(table, chosen)}. The peer cannot ship in any case because it does not normalise:
