@@ -120,21 +120,22 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y)
         self.temperature_ = 1.0
         self.class_bias_ = np.zeros(len(self.classes_))
-        fold_models: list[tuple[np.ndarray, np.ndarray]] = []
+        coef_sum: Any = 0.0  # the fold models' coef_ and intercept_, summed (for fold_mean)
+        intercept_sum: Any = 0.0
         if self.cv and self.cv > 1 and len(self.classes_) > 1:
             kind = StratifiedKFold if groups is None else StratifiedGroupKFold
             folds = kind(n_splits=self.cv, shuffle=True, random_state=self.random_state)
             scores = np.zeros((X.shape[0], len(self.classes_)))
             for train, test in folds.split(X, y, groups):
                 base = self._fit_base(X[train], y[train], None if weight is None else weight[train])
-                fold_models.append(_linear_parameters(base, self.classes_))
-                scores[test] = _linear_scores(X[test], *fold_models[-1])
+                coef, intercept = _linear_parameters(base, self.classes_)
+                scores[test] = _linear_scores(X[test], coef, intercept)
+                coef_sum, intercept_sum = coef_sum + coef, intercept_sum + intercept
             rows = None if weight is None else weight[mask]
             self.temperature_, self.class_bias_ = _fit_calibration(
                 scores[mask], np.searchsorted(self.classes_, y)[mask], rows, with_bias=self.calibration == "temperature+bias")
-        if self.fold_mean and fold_models:
-            self.coef_ = np.mean([coef for coef, _ in fold_models], axis=0)
-            self.intercept_ = np.mean([intercept for _, intercept in fold_models], axis=0)
+        if self.fold_mean and len(self.classes_) > 1:  # the folds ran (fold_mean needs cv > 1)
+            self.coef_, self.intercept_ = coef_sum / self.cv, intercept_sum / self.cv
         else:
             self.coef_, self.intercept_ = _linear_parameters(self._fit_base(X, y, weight), self.classes_)
         self.n_features_in_ = X.shape[1]
