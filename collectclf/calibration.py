@@ -57,8 +57,9 @@ def _linear_scores(X: Any, coef: np.ndarray, intercept: np.ndarray) -> np.ndarra
 class CalibratedLinear(ClassifierMixin, BaseEstimator):
     """A linear classifier whose scores are calibrated by temperature scaling (and class offsets).
 
-    The base estimator is fitted on all data; a temperature ``T`` (with ``temperature+bias``, also
-    one offset ``b`` per class) is fitted on its out-of-fold decision scores by minimising log-loss,
+    The base estimator is fitted on all data (or, with ``fold_mean``, is the mean of the fold models);
+    a temperature ``T`` (with ``temperature+bias``, also one offset ``b`` per class) is fitted on the
+    out-of-fold decision scores by minimising log-loss,
     and ``predict_proba`` returns ``softmax(decision / T + b)``; ``predict`` is its most probable
     class. The fitted state is plain arrays (``coef_``, ``intercept_``, ``classes_``,
     ``class_bias_``) and a float, which is what makes saved models survive scikit-learn upgrades.
