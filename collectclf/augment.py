@@ -1,15 +1,24 @@
-"""Training-data augmentation: prefix crops, so that messages cut short keep their label."""
+"""Training-data augmentation: prefix crops, so that messages cut short keep their label, and clause
+crops, so that a short message that is one threatening or pressuring clause reads as it should."""
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 
-__all__ = ["MIN_CROP_CHARS", "prefix_crops"]
+from .rules import find_rule_hits
+from .text import normalize
+
+__all__ = ["MIN_CLAUSE_CHARS", "MIN_CROP_CHARS", "clause_crops", "prefix_crops"]
 
 #: Texts shorter than this many characters get no prefix crops (too little would be left).
 MIN_CROP_CHARS = 8
+#: Clauses shorter than this many characters are never clause crops.
+MIN_CLAUSE_CHARS = 4
+#: Where a message splits into clauses: punctuation (either width) and whitespace.
+_CLAUSE_BREAK = re.compile(r"[，。！？；,.!?;\s]+")
 
 
 def prefix_crops(
@@ -48,4 +57,40 @@ def prefix_crops(
             out_texts.append(text[: rng.randint(first, last)])
             out_labels.append(label)
             groups.append(i)
+    return out_texts, out_labels, groups
+
+
+def clause_crops(
+    texts: Sequence[str], labels: Sequence[str], *, crop_labels: Collection[str], min_chars: int = MIN_CLAUSE_CHARS,
+) -> tuple[list[str], list[str], list[int]]:
+    """Training-data augmentation for short messages: single clauses of longer messages, with their label.
+
+    A message whose label is in ``crop_labels`` and that splits (at punctuation and whitespace) into
+    two or more clauses gives one extra row per clause of at least ``min_chars`` characters that holds
+    a red-flag rule of that same label (so a clause without the threat or the pressure is never
+    labelled with it). Real threats and ultimatums are mostly one short clause, while written ones
+    sit inside longer messages; these rows teach the model the clause alone.
+
+    Returns ``(texts, labels, groups)`` of the extra rows only; ``groups[i]`` is the index of the
+    message the clause came from. Deterministic: no randomness.
+    """
+    if isinstance(crop_labels, str):
+        raise TypeError(f"crop_labels is a collection of labels, not one string: use ({crop_labels!r},)")
+    if min_chars < 1:
+        raise ValueError(f"min_chars must be at least 1, not {min_chars!r}")
+    wanted = set(crop_labels)
+    out_texts: list[str] = []
+    out_labels: list[str] = []
+    groups: list[int] = []
+    for i, (text, label) in enumerate(zip(texts, labels)):
+        if label not in wanted:
+            continue
+        clauses = [clause for clause in _CLAUSE_BREAK.split(text) if clause]
+        if len(clauses) < 2:
+            continue
+        for clause in clauses:
+            if len(clause) >= min_chars and any(hit.rule.label == label for hit in find_rule_hits(normalize(clause))):
+                out_texts.append(clause)
+                out_labels.append(label)
+                groups.append(i)
     return out_texts, out_labels, groups

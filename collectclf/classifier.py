@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
 
-from .augment import prefix_crops
+from .augment import clause_crops, prefix_crops
 from .calibration import CalibratedLinear, make_estimator
 from .evidence import Explainer
 from .features import TextNormalizer, as_text, make_features
@@ -60,6 +60,11 @@ class Classifier(ClassifierMixin, BaseEstimator):
         0 (the default) trains on the texts as given. The crops of a text share its calibration fold.
     truncation_range : tuple of float
         The share of characters a crop keeps, drawn uniformly between these bounds.
+    clause_crop_labels : tuple of str
+        Training-data augmentation: ``fit`` also adds, for training texts with these labels, each
+        clause that holds a red-flag rule of the same label as a row of its own (see
+        :func:`clause_crops`), so that one-clause messages (most real threats) read as their label.
+        Empty (the default) adds none. The clauses of a text share its calibration fold.
     negative_label : str or None
         The label meaning "not a collection message" (``negative_label_`` after fitting: this
         label when the data has it, else None). Batch scoring, evaluation and the report read it
@@ -83,6 +88,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         fold_mean: bool = False,
         truncation_copies: int = 0,
         truncation_range: tuple[float, float] = (0.5, 0.95),
+        clause_crop_labels: tuple[str, ...] = (),
         negative_label: str | None = "unrelated",
         random_state: int = 0,
     ):
@@ -98,6 +104,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.fold_mean = fold_mean
         self.truncation_copies = truncation_copies
         self.truncation_range = truncation_range
+        self.clause_crop_labels = clause_crop_labels
         self.negative_label = negative_label
         self.random_state = random_state
 
@@ -144,6 +151,12 @@ class Classifier(ClassifierMixin, BaseEstimator):
         if self.truncation_copies:
             all_texts, all_labels, rows = prefix_crops(texts, labels, copies=self.truncation_copies,
                                                        keep=tuple(self.truncation_range), seed=self.random_state)
+        if self.clause_crop_labels:
+            clause_texts, clause_labels, clause_rows = clause_crops(texts, labels, crop_labels=self.clause_crop_labels)
+            unknown = sorted(set(self.clause_crop_labels) - set(labels))
+            if unknown:
+                raise ValueError(f"clause_crop_labels names labels the training data does not have: {', '.join(unknown)}")
+            all_texts, all_labels, rows = [*all_texts, *clause_texts], [*all_labels, *clause_labels], [*rows, *clause_rows]
         pipeline = self.build_pipeline()
         normalize, features, head = (pipeline.named_steps[name] for name in ("normalize", "features", "model"))
         normalized = normalize.fit(all_texts).transform(all_texts)
@@ -152,7 +165,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         origin = np.asarray(rows)
         head.fit(
             features.transform(normalized), all_labels,
-            groups=None if groups is None and not self.truncation_copies
+            groups=None if groups is None and not self.truncation_copies and not self.clause_crop_labels
             else origin if groups is None else np.asarray(list(groups), dtype=object)[origin],
             sample_weight=None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[origin],
             calibration_mask=None if calibration_mask is None else np.asarray(calibration_mask, dtype=bool)[origin],

@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 
 from collectclf import Classifier
-from collectclf.augment import prefix_crops
+from collectclf.augment import clause_crops, prefix_crops
 from collectclf.calibration import MODEL_FAMILIES, NBSVM, CalibratedLinear
 
 
@@ -268,6 +268,48 @@ def test_truncation_parameters_survive_clone_and_save(tiny_corpus, tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts))
     refit = clone(loaded).fit(texts, labels)
     np.testing.assert_array_equal(refit.predict_proba(texts), model.predict_proba(texts))
+
+
+# --------------------------------------------------------------------------- clause augmentation
+def test_clause_crops_keep_only_clauses_that_carry_their_own_label():
+    texts = [
+        "您好，这里是催收部门。再不还钱就打断你的腿！说到做到",  # threatening: one clause holds the threat
+        "今天18点前必须还清，否则移交法务部门；请知悉",  # pressuring: two clauses hold the pressure
+        "再不还钱就打断你的腿",  # threatening, but a single clause: nothing to add
+        "您的借款已逾期3天，请通过官方App还款。",  # compliant: not asked for
+    ]
+    labels = ["threatening", "pressuring", "threatening", "compliant"]
+    out, out_labels, groups = clause_crops(texts, labels, crop_labels=("threatening", "pressuring"))
+    assert out == ["再不还钱就打断你的腿", "今天18点前必须还清", "否则移交法务部门"]
+    assert out_labels == ["threatening", "pressuring", "pressuring"] and groups == [0, 1, 1]
+    assert clause_crops(texts, labels, crop_labels=("threatening",))[0] == ["再不还钱就打断你的腿"]
+    assert clause_crops(texts, labels, crop_labels=("pressuring",), min_chars=9)[0] == ["今天18点前必须还清"]
+    assert clause_crops(texts, labels, crop_labels=()) == ([], [], [])
+
+
+def test_bad_clause_settings_are_refused(tiny_corpus):
+    with pytest.raises(TypeError, match="collection of labels"):
+        clause_crops(["甲，乙"], ["threatening"], crop_labels="threatening")
+    with pytest.raises(ValueError, match="min_chars"):
+        clause_crops(["甲，乙"], ["threatening"], crop_labels=("threatening",), min_chars=0)
+    texts, labels = tiny_corpus
+    with pytest.raises(ValueError, match="does not have: threatning"):
+        Classifier("svm", calibration_cv=3, clause_crop_labels=("threatning",)).fit(texts, labels)
+
+
+def test_clause_augmented_fit_changes_only_the_linear_model_and_survives_save(tiny_corpus, tmp_path):
+    texts, labels = tiny_corpus
+    crop_labels = tuple(sorted({label for label in labels if label != "unrelated"}))
+    assert clause_crops(texts, labels, crop_labels=crop_labels)[0], "the fixture must give clause crops"
+    model = Classifier("svm", calibration_cv=3, min_df=1, clause_crop_labels=crop_labels, random_state=1)
+    plain = Classifier("svm", calibration_cv=3, min_df=1, random_state=1).fit(texts, labels)
+    model.fit(texts, labels)
+    names = [list(m._fitted().named_steps["features"].get_feature_names_out()) for m in (model, plain)]
+    assert names[0] == names[1]
+    assert not np.allclose(model._fitted().named_steps["model"].coef_, plain._fitted().named_steps["model"].coef_)
+    loaded = Classifier.from_directory(model.save(tmp_path / "m"))
+    assert loaded.clause_crop_labels == crop_labels and loaded.get_params() == model.get_params()
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts))
 
 
 def test_char_ngrams_found_by_the_automaton_equal_scikit_learns():
