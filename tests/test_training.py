@@ -399,6 +399,19 @@ def test_cli_train_takes_the_calibration_with_class_offsets(tmp_path, capsys):
     assert len(err) == 1 and "unknown calibration 'isotonic'" in err[0]
 
 
+def test_cli_train_takes_clause_crop_labels_as_json_and_refuses_unknown_ones(tmp_path, capsys):
+    corpus = _write_csv(tmp_path / "c.csv", ROWS)
+    argv = ["train", str(corpus), "-o", str(tmp_path / "m"), "--cv", "0", "--quiet", "--param", "calibration_cv=3", "min_df=1"]
+    assert main([*argv, 'clause_crop_labels=["threatening"]']) == 0
+    config = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))
+    assert config["params"]["clause_crop_labels"] == ["threatening"]
+    assert collectclf.load(tmp_path / "m").clause_crop_labels == ("threatening",)
+    capsys.readouterr()
+    assert main([*argv[:3], str(tmp_path / "m2"), *argv[4:], 'clause_crop_labels=["fraudulent"]']) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "does not have: fraudulent" in err[0]
+
+
 class _LookupModel:
     """A stand-in estimator whose prediction for each text is fixed in advance (for exact CV arithmetic)."""
 
