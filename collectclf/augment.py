@@ -72,13 +72,17 @@ def clause_crops(
     sit inside longer messages; these rows teach the model the clause alone.
 
     Returns ``(texts, labels, groups)`` of the extra rows only; ``groups[i]`` is the index of the
-    message the clause came from. Deterministic: no randomness.
+    message the clause came from. Deterministic: no randomness. A label in ``crop_labels`` that no
+    message has is refused (a misspelt label would otherwise add nothing, silently).
     """
     if isinstance(crop_labels, str):
         raise TypeError(f"crop_labels is a collection of labels, not one string: use ({crop_labels!r},)")
     if min_chars < 1:
         raise ValueError(f"min_chars must be at least 1, not {min_chars!r}")
     wanted = set(crop_labels)
+    unknown = sorted(wanted - set(labels))
+    if unknown:
+        raise ValueError(f"clause crop labels the training data does not have: {', '.join(unknown)}")
     out_texts: list[str] = []
     out_labels: list[str] = []
     groups: list[int] = []

@@ -153,9 +153,6 @@ class Classifier(ClassifierMixin, BaseEstimator):
                                                        keep=tuple(self.truncation_range), seed=self.random_state)
         if self.clause_crop_labels:
             clause_texts, clause_labels, clause_rows = clause_crops(texts, labels, crop_labels=self.clause_crop_labels)
-            unknown = sorted(set(self.clause_crop_labels) - set(labels))
-            if unknown:
-                raise ValueError(f"clause_crop_labels names labels the training data does not have: {', '.join(unknown)}")
             all_texts, all_labels, rows = [*all_texts, *clause_texts], [*all_labels, *clause_labels], [*rows, *clause_rows]
         pipeline = self.build_pipeline()
         normalize, features, head = (pipeline.named_steps[name] for name in ("normalize", "features", "model"))

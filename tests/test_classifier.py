@@ -285,6 +285,8 @@ def test_clause_crops_keep_only_clauses_that_carry_their_own_label():
     assert clause_crops(texts, labels, crop_labels=("threatening",))[0] == ["再不还钱就打断你的腿"]
     assert clause_crops(texts, labels, crop_labels=("pressuring",), min_chars=9)[0] == ["今天18点前必须还清"]
     assert clause_crops(texts, labels, crop_labels=()) == ([], [], [])
+    with pytest.raises(ValueError, match="does not have: fraudulent"):
+        clause_crops(texts, labels, crop_labels=("threatening", "fraudulent"))
 
 
 def test_bad_clause_settings_are_refused(tiny_corpus):
